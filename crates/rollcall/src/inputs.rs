@@ -1,0 +1,101 @@
+//! Turning command-line paths into roster sources: walks folders, reads files.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use walkdir::WalkDir;
+
+/// Extensions of files that can hold a roster.
+pub const ROSTER_EXTENSIONS: [&str; 5] = ["xlsx", "xlsm", "xls", "ods", "csv"];
+
+/// A roster file found on disk, with the names it is reported under.
+#[derive(Debug)]
+pub struct Found {
+    pub path: PathBuf,
+    /// Relative to the folder given on the command line, or as given for a file.
+    pub display: String,
+    /// Name of the folder that holds the file.
+    pub folder: Option<String>,
+}
+
+fn is_roster_file(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    // Skip Excel's lock files (~$名册.xlsx) and hidden files.
+    if name.starts_with("~$") || name.starts_with('.') {
+        return false;
+    }
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(|e| ROSTER_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+        .unwrap_or(false)
+}
+
+fn folder_name(path: &Path) -> Option<String> {
+    let parent = path.parent()?;
+    let parent = if parent.as_os_str().is_empty() {
+        std::env::current_dir().ok()?
+    } else {
+        parent
+            .canonicalize()
+            .unwrap_or_else(|_| parent.to_path_buf())
+    };
+    parent.file_name().map(|n| n.to_string_lossy().into_owned())
+}
+
+/// Expands files and folders (recursively, in name order) into roster files.
+pub fn find(paths: &[PathBuf]) -> Result<Vec<Found>> {
+    let mut found = Vec::new();
+    for arg in paths {
+        let meta = std::fs::metadata(arg)
+            .with_context(|| format!("cannot open {} (找不到文件或文件夹)", arg.display()))?;
+        if meta.is_dir() {
+            let before = found.len();
+            for entry in WalkDir::new(arg).sort_by_file_name() {
+                let entry =
+                    entry.with_context(|| format!("cannot read folder {}", arg.display()))?;
+                if entry.file_type().is_file() && is_roster_file(entry.path()) {
+                    let rel = entry.path().strip_prefix(arg).unwrap_or(entry.path());
+                    let display = rel
+                        .components()
+                        .map(|c| c.as_os_str().to_string_lossy())
+                        .collect::<Vec<_>>()
+                        .join("/");
+                    found.push(Found {
+                        path: entry.path().to_path_buf(),
+                        display,
+                        folder: folder_name(entry.path()),
+                    });
+                }
+            }
+            if found.len() == before {
+                bail!(
+                    "no roster files (.xlsx .xlsm .xls .ods .csv) in {} (文件夹中没有名册文件)",
+                    arg.display()
+                );
+            }
+        } else {
+            found.push(Found {
+                path: arg.clone(),
+                display: arg.to_string_lossy().into_owned(),
+                folder: folder_name(arg),
+            });
+        }
+    }
+    Ok(found)
+}
+
+/// Reads every file into a roster source.
+pub fn read(found: &[Found]) -> Result<Vec<roster::Source>> {
+    found
+        .iter()
+        .map(|f| {
+            let bytes = std::fs::read(&f.path)
+                .with_context(|| format!("cannot read {} (无法读取文件)", f.path.display()))?;
+            Ok(roster::Source {
+                path: f.display.clone(),
+                folder: f.folder.clone(),
+                bytes,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,87 @@
+//! `rollcall`: the command-line entry point. Parses arguments (clap), sets up logging
+//! (tracing), and hands each command to its module. Commands do their I/O here, at the edge;
+//! the crates they call are pure.
+
+mod inputs;
+mod roster_cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Field kit for school photo days (社保卡学生照片采集).
+///
+/// Checks the school's rosters before photo day, and (in later versions) assigns each tethered
+/// camera frame to the next student, crops it to the social-security card standard, files it as
+/// `<ID number>-<name>.jpg` and packs each school for the office.
+#[derive(Debug, Parser)]
+#[command(
+    name = "rollcall",
+    version,
+    propagate_version = true,
+    arg_required_else_help = true
+)]
+struct Cli {
+    /// Language of messages: zh (中文) or en.
+    #[arg(long, global = true, value_enum, default_value_t = LangArg::Zh, env = "ROLLCALL_LANG")]
+    lang: LangArg,
+
+    /// More log output on stderr (-v info, -vv debug). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LangArg {
+    Zh,
+    En,
+}
+
+impl From<LangArg> for roster::Lang {
+    fn from(l: LangArg) -> Self {
+        match l {
+            LangArg::Zh => roster::Lang::Zh,
+            LangArg::En => roster::Lang::En,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Rosters (学生名册): check them before photo day.
+    #[command(subcommand)]
+    Roster(roster_cmd::RosterCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let lang = roster::Lang::from(cli.lang);
+    let result = match cli.command {
+        Command::Roster(cmd) => roster_cmd::run(cmd, lang),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("rollcall: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

@@ -1,0 +1,229 @@
+//! Student names: normalisation and validation.
+//!
+//! Owns what a name may contain: Han characters (all CJK blocks) and the middle dot `·`
+//! (U+00B7) that separates the parts of ethnic-minority names. Spaces are removed, dot
+//! variants unified, and characters that some downstream systems cannot encode (outside GBK)
+//! are reported. Pure: strings in, findings out.
+
+/// Characters that people and input methods type instead of U+00B7 in names like
+/// `迪丽娜尔·吐尔逊`.
+const DOT_VARIANTS: [char; 11] = [
+    '\u{2022}', // • bullet
+    '\u{30fb}', // ・ katakana middle dot
+    '\u{ff65}', // ･ half-width katakana middle dot
+    '\u{ff0e}', // ． full-width full stop
+    '.',        // . full stop
+    '\u{2027}', // ‧ hyphenation point
+    '\u{2219}', // ∙ bullet operator
+    '\u{22c5}', // ⋅ dot operator
+    '\u{0387}', // · Greek ano teleia
+    '\u{2e31}', // ⸱ word separator middle dot
+    '\u{318d}', // ㆍ Hangul letter araea
+];
+
+/// The standard separator.
+pub const MIDDLE_DOT: char = '\u{00b7}';
+
+/// What a name check found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameFinding {
+    /// The cell is empty (or only whitespace).
+    Empty,
+    /// Whitespace before or after the name.
+    Trim,
+    /// Whitespace inside the name.
+    InnerSpace,
+    /// A separator other than `·`; `found` is the first variant seen.
+    DotVariant { found: char },
+    /// A character that is never in a name (`?` left by an encoding accident, Latin letters,
+    /// digits, punctuation).
+    InvalidChar { ch: char },
+    /// Characters that GBK cannot encode (valid, but some office systems cannot take them).
+    OutsideGbk { chars: String },
+}
+
+impl NameFinding {
+    /// Fixable findings are normalised and reported; warnings keep the name usable.
+    pub fn is_fixable(&self) -> bool {
+        matches!(
+            self,
+            NameFinding::Trim | NameFinding::InnerSpace | NameFinding::DotVariant { .. }
+        )
+    }
+
+    /// True when the name cannot be used as it is (needs a human).
+    pub fn is_error(&self) -> bool {
+        matches!(self, NameFinding::Empty | NameFinding::InvalidChar { .. })
+    }
+}
+
+/// The result of checking one name cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameCheck {
+    pub normalised: String,
+    pub findings: Vec<NameFinding>,
+}
+
+impl NameCheck {
+    pub fn is_usable(&self) -> bool {
+        !self.findings.iter().any(NameFinding::is_error)
+    }
+}
+
+fn is_space(c: char) -> bool {
+    c.is_whitespace() || c == '\u{200b}' || c == '\u{feff}'
+}
+
+/// True for Han ideographs of every CJK block, including the extensions and compatibility
+/// ideographs, and `〇`.
+pub fn is_han(c: char) -> bool {
+    matches!(c as u32,
+        0x3007
+        | 0x3400..=0x4DBF   // Extension A
+        | 0x4E00..=0x9FFF   // Unified
+        | 0xF900..=0xFAFF   // Compatibility
+        | 0x20000..=0x2A6DF // B
+        | 0x2A700..=0x2EBEF // C, D, E, F, I
+        | 0x2F800..=0x2FA1F // Compatibility supplement
+        | 0x30000..=0x323AF // G, H
+    )
+}
+
+/// True when GBK (code page 936, without GB 18030's four-byte sequences) holds `c` as that
+/// character. GBK's user-defined area at 0xFE50–0xFEA0 held some Extension A characters as
+/// private-use code points only, so Extension A is outside GBK for systems built on CP936.
+pub fn in_gbk(c: char) -> bool {
+    if (0x3400..=0x4DBF).contains(&(c as u32)) {
+        return false;
+    }
+    let mut buf = [0u8; 4];
+    let s: &str = c.encode_utf8(&mut buf);
+    let (_, _, unmappable) = encoding_rs::GBK.encode(s);
+    !unmappable
+}
+
+/// Normalises and checks one name.
+pub fn check(raw: &str) -> NameCheck {
+    let mut findings = Vec::new();
+    let trimmed = raw.trim_matches(is_space);
+    if trimmed.is_empty() {
+        findings.push(NameFinding::Empty);
+        return NameCheck {
+            normalised: String::new(),
+            findings,
+        };
+    }
+    if trimmed.len() != raw.len() {
+        findings.push(NameFinding::Trim);
+    }
+    let mut normalised = String::with_capacity(trimmed.len());
+    let mut inner_space = false;
+    let mut dot: Option<char> = None;
+    for c in trimmed.chars() {
+        if is_space(c) {
+            inner_space = true;
+        } else if DOT_VARIANTS.contains(&c) {
+            dot.get_or_insert(c);
+            normalised.push(MIDDLE_DOT);
+        } else {
+            normalised.push(c);
+        }
+    }
+    if inner_space {
+        findings.push(NameFinding::InnerSpace);
+    }
+    if let Some(found) = dot {
+        findings.push(NameFinding::DotVariant { found });
+    }
+    if let Some(ch) = normalised
+        .chars()
+        .find(|&c| !(is_han(c) || c == MIDDLE_DOT))
+    {
+        findings.push(NameFinding::InvalidChar { ch });
+    }
+    let outside: String = normalised
+        .chars()
+        .filter(|&c| is_han(c) && !in_gbk(c))
+        .collect();
+    if !outside.is_empty() {
+        findings.push(NameFinding::OutsideGbk { chars: outside });
+    }
+    NameCheck {
+        normalised,
+        findings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_names_pass() {
+        for n in ["李光艳", "迪丽娜尔·吐尔逊", "欧阳〇"] {
+            let c = check(n);
+            assert!(c.findings.is_empty(), "{n}: {c:?}");
+            assert_eq!(c.normalised, n);
+        }
+    }
+
+    #[test]
+    fn spaces_are_removed() {
+        let c = check(" 覃嘉豪");
+        assert_eq!(
+            (c.normalised.as_str(), &c.findings[..]),
+            ("覃嘉豪", &[NameFinding::Trim][..])
+        );
+        let c = check("王\u{3000}霞");
+        assert_eq!(c.normalised, "王霞");
+        assert_eq!(c.findings, vec![NameFinding::InnerSpace]);
+        let c = check("\u{a0}卢立 伟\u{3000}");
+        assert_eq!(c.normalised, "卢立伟");
+        assert_eq!(c.findings, vec![NameFinding::Trim, NameFinding::InnerSpace]);
+    }
+
+    #[test]
+    fn dot_variants_are_unified() {
+        for v in [
+            "古丽娜尔•艾则孜",
+            "古丽娜尔・艾则孜",
+            "古丽娜尔．艾则孜",
+            "古丽娜尔.艾则孜",
+        ] {
+            let c = check(v);
+            assert_eq!(c.normalised, "古丽娜尔·艾则孜", "{v}");
+            assert!(matches!(c.findings[..], [NameFinding::DotVariant { .. }]));
+            assert!(c.is_usable());
+        }
+    }
+
+    #[test]
+    fn invalid_characters_are_errors() {
+        for v in ["刘语?", "Tom", "李2", "张-三"] {
+            let c = check(v);
+            assert!(!c.is_usable(), "{v}");
+        }
+        assert!(!check("").is_usable());
+        assert_eq!(check("\u{3000}").findings, vec![NameFinding::Empty]);
+    }
+
+    #[test]
+    fn characters_outside_gbk_are_reported() {
+        let c = check("卢永䶮");
+        assert_eq!(
+            c.findings,
+            vec![NameFinding::OutsideGbk {
+                chars: "䶮".into()
+            }]
+        );
+        assert!(c.is_usable());
+        let c = check("宋俊𠇔");
+        assert_eq!(
+            c.findings,
+            vec![NameFinding::OutsideGbk {
+                chars: "𠇔".into()
+            }]
+        );
+        assert!(in_gbk('李') && in_gbk('〇'));
+    }
+}
