@@ -95,12 +95,11 @@ fn check(args: CheckArgs, lang: Lang) -> Result<ExitCode> {
     }
 
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&to_json(&roster, &options, lang))?
-        );
+        let mut text = serde_json::to_string_pretty(&to_json(&roster, &options, lang))?;
+        text.push('\n');
+        crate::emit(&text)?;
     } else {
-        print!("{}", report(&roster, lang));
+        crate::emit(&report(&roster, lang))?;
     }
     Ok(if roster.unreadable_files().next().is_some() {
         ExitCode::from(2)
@@ -224,7 +223,9 @@ pub fn report(roster: &Roster, lang: Lang) -> String {
                 Lang::En => format!("{} {}", class.name, class.students.len()),
             })
             .collect();
-        let _ = writeln!(out, "  {}", classes.join(" · "));
+        for line in classes.chunks(6) {
+            let _ = writeln!(out, "  {}", line.join(" · "));
+        }
     }
     if roster.problems.is_empty() {
         let _ = writeln!(

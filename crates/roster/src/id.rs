@@ -165,10 +165,17 @@ pub fn check_char(first17: &str) -> Option<char> {
 
 /// Upgrades a 15-digit first-generation number (births 1900–1999) to 18 characters.
 pub fn upgrade_15(id15: &str) -> Option<String> {
+    upgrade_15_in(id15, "19")
+}
+
+/// Upgrades a 15-digit number with the given century (`"19"` or `"20"`). On a student roster a
+/// 15-character entry is usually an 18-character number typed without the century and the
+/// check character, so [`check`] suggests `20` when that birth date is not in the future.
+pub fn upgrade_15_in(id15: &str, century: &str) -> Option<String> {
     if id15.len() != 15 || !id15.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let first17 = format!("{}19{}", &id15[..6], &id15[6..]);
+    let first17 = format!("{}{century}{}", &id15[..6], &id15[6..]);
     let check = check_char(&first17)?;
     Some(format!("{first17}{check}"))
 }
@@ -216,7 +223,9 @@ pub fn check(raw: &str, as_of: NaiveDate, ages: Option<AgeRange>) -> IdCheck {
     let len = normalised.chars().count();
     if len != 18 {
         let upgraded = if len == 15 {
-            upgrade_15(&normalised)
+            upgrade_15_in(&normalised, "20")
+                .filter(|id| birth_date(id).is_some_and(|b| b <= as_of))
+                .or_else(|| upgrade_15(&normalised))
         } else {
             None
         };
@@ -334,9 +343,21 @@ mod tests {
 
     #[test]
     fn length_and_fifteen_digit_upgrade() {
+        // 2008-03-27 is before the roster date: a student's number typed without "20".
         let c = check("450481080327062", d("2015-10-01"), None);
-        let upgraded = upgrade_15("450481080327062").unwrap();
-        assert_eq!(&upgraded[..17], "45048119080327062");
+        let upgraded = upgrade_15_in("450481080327062", "20").unwrap();
+        assert_eq!(upgraded, "45048120080327062X");
+        assert_eq!(
+            c.findings,
+            vec![IdFinding::Length {
+                len: 15,
+                upgraded: Some(upgraded)
+            }]
+        );
+        // 2080 would be in the future: a real first-generation number of 1980.
+        let c = check("450481800327062", d("2015-10-01"), None);
+        let upgraded = upgrade_15("450481800327062").unwrap();
+        assert_eq!(&upgraded[..17], "45048119800327062");
         assert!(is_well_formed(&upgraded));
         assert_eq!(
             c.findings,

@@ -84,7 +84,10 @@ const FOOTER_WORDS: &[&str] = &[
 /// Loads and checks every source. Files that cannot be read are reported as problems with no
 /// sheet (see [`Roster::unreadable_files`]); the others load regardless.
 pub fn load(sources: &[Source], options: &Options) -> Roster {
-    let mut b = Builder::default();
+    let mut b = Builder {
+        as_of: options.as_of,
+        ..Builder::default()
+    };
     for (file_index, source) in sources.iter().enumerate() {
         b.file(file_index, source);
     }
@@ -102,6 +105,7 @@ struct Row {
 
 #[derive(Default)]
 struct Builder {
+    as_of: NaiveDate,
     rows: Vec<Row>,
     sheets: Vec<SheetInfo>,
     /// Problems that belong to no row, with their sort key.
@@ -254,6 +258,7 @@ impl Builder {
                 file: &source.path,
                 sheet,
                 row,
+                as_of: self.as_of,
             };
             self.rows.push(check_row(
                 &ctx,
@@ -398,6 +403,7 @@ struct RowCtx<'a> {
     file: &'a str,
     sheet: &'a SheetInfo,
     row: u32,
+    as_of: NaiveDate,
 }
 
 impl RowCtx<'_> {
@@ -471,7 +477,7 @@ fn check_row<'c>(
             problems.push(numeric_id_problem(id_loc(), &id_display));
         }
         _ => {
-            let check = id::check(&id_display, NaiveDate::MAX, None);
+            let check = id::check(&id_display, ctx.as_of, None);
             id_text.clone_from(&check.normalised);
             problems.extend(
                 check
@@ -653,8 +659,8 @@ fn id_problem(f: &IdFinding, loc: Location, raw: &str, normalised: &str) -> Prob
             );
             match upgraded {
                 Some(up) => problem.with_suggestion(Text::new(
-                    format!("这是 15 位的第一代身份证号码，对应的 18 位号码应为 {up}，请与户口簿核对后填写。"),
-                    format!("This is a 15-digit first-generation number; its 18-character form is {up}. Check it against the household register and fill it in."),
+                    format!("15 位号码是第一代身份证号码，或输入时漏了出生年份的前两位和末位校验码；对应的 18 位号码应为 {up}。请与户口簿核对后填写。"),
+                    format!("A 15-digit number is a first-generation ID, or an 18-character one typed without the century and the check character; its 18-character form is {up}. Check it against the household register and fill it in."),
                 )),
                 None => problem.with_suggestion(Text::new(
                     "请对照户口簿核对，可能多输或漏输了数字。",
@@ -750,6 +756,7 @@ fn name_problem(f: &NameFinding, loc: Location, raw: &str, normalised: &str) -> 
 
 fn age_checks(row: &mut Row, kind: SchoolKind, as_of: NaiveDate, sheets: &[SheetInfo]) {
     // Only numbers whose structure is sound: 18 characters, digits (X last), a real date.
+    // Age needs the school's kind, which is known only once every row is read.
     let text = &row.student.id_text;
     let structured = text.len() == 18
         && text
@@ -759,16 +766,13 @@ fn age_checks(row: &mut Row, kind: SchoolKind, as_of: NaiveDate, sheets: &[Sheet
     let Some(birth) = id::birth_date(text).filter(|_| structured) else {
         return;
     };
+    // A birth date in the future was reported with the other ID findings.
     let range = kind.ages();
-    let finding = if birth > as_of {
-        IdFinding::Future { birth }
-    } else {
-        let age = id::age_on(birth, as_of);
-        if age >= range.min && age <= range.max {
-            return;
-        }
-        IdFinding::Age { age, range }
-    };
+    let age = id::age_on(birth, as_of);
+    if birth > as_of || (age >= range.min && age <= range.max) {
+        return;
+    }
+    let finding = IdFinding::Age { age, range };
     let sheet = &sheets[row.student.sheet];
     let loc = location(&sheet.file, sheet, row.student.row, Some(Field::Id));
     let raw = row
