@@ -1,3 +1,5 @@
+#![allow(clippy::expect_used)] // A benchmark with bad set-up data should stop loudly.
+
 //! Import + validation of a 10,000-row roster (`cargo bench -p roster`). The workbook is made
 //! in memory by `synth.rs`; `scripts/bench-vs-openpyxl` writes the same file to compare
 //! against Python's openpyxl.
