@@ -9,6 +9,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+// A roster check allocates a few strings per cell; mimalloc makes that (and freeing) cheap,
+// which is a third of the time of a 10,000-row import with the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Field kit for school photo days (社保卡学生照片采集).
 ///
 /// Checks the school's rosters before photo day, and (in later versions) assigns each tethered

@@ -9,6 +9,10 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 mod synth;
 
+// The allocator the `rollcall` binary uses, so the numbers match what a user sees.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn import(c: &mut Criterion) {
     let bytes =
         synth::school_xlsx("梧州市示例小学", 10_000, 20261128, Some(97)).expect("synthetic roster");

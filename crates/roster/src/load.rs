@@ -1,7 +1,7 @@
 //! From source files to a checked [`Roster`]: header mapping, school and class inference,
 //! per-row validation, and the checks across rows (duplicates, look-alike names).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
@@ -142,7 +142,7 @@ impl Builder {
                         source,
                         workbook.format,
                         (file_index, table_index),
-                        &table,
+                        table,
                         &h,
                     );
                 }
@@ -185,7 +185,7 @@ impl Builder {
         source: &Source,
         format: read::Format,
         order: (usize, usize),
-        table: &Table,
+        table: Table,
         h: &Header,
     ) {
         let width = table
@@ -218,7 +218,8 @@ impl Builder {
         let class_is_file = h.column(Field::Class).is_none() && class_fallback == source.stem();
         let school_fallback = school_from_names(source, class_is_file);
 
-        for (index, cells) in table.rows.iter().enumerate().skip(h.index + 1) {
+        let first_row = table.first_row;
+        for (index, cells) in table.rows.into_iter().enumerate().skip(h.index + 1) {
             let cell = |f: Field| {
                 h.column(f)
                     .and_then(|c| cells.get(c))
@@ -229,31 +230,23 @@ impl Builder {
             if id_cell.is_blank() && name_cell.is_blank() {
                 continue; // Blank rows and footers without a name or ID.
             }
-            let name_display = name_cell.display();
-            if id_cell.is_blank()
-                && FOOTER_WORDS
-                    .iter()
-                    .any(|w| name_display.trim().starts_with(w))
-            {
-                continue;
-            }
-            if header::field(&name_display) == Some(Field::Name) {
-                continue; // A header repeated on every printed page.
-            }
-            let row = table.row_number(index);
-            let text_or = |f: Field, fallback: &str| {
-                let v = cell(f).display();
-                let v = v.trim();
-                if v.is_empty() {
-                    fallback.to_string()
-                } else {
-                    v.to_string()
+            if let Cell::Text(name) = name_cell {
+                let name = name.trim();
+                if id_cell.is_blank() && FOOTER_WORDS.iter().any(|w| name.starts_with(w)) {
+                    continue;
                 }
+                if name.contains('名') && header::field(name) == Some(Field::Name) {
+                    continue; // A header repeated on every printed page.
+                }
+            }
+            let row = first_row + u32::try_from(index).unwrap_or(u32::MAX - first_row);
+            let text_or = |f: Field, fallback: &str| match cell(f) {
+                Cell::Text(v) if !v.trim().is_empty() => v.trim().to_string(),
+                c if c.is_blank() => fallback.to_string(),
+                c => c.display(),
             };
             let school = text_or(Field::School, &school_fallback);
             let class = text_or(Field::Class, &class_fallback);
-            let mut displays: Vec<String> = cells.iter().map(Cell::display).collect();
-            displays.resize(width, String::new());
             let ctx = RowCtx {
                 file: &source.path,
                 sheet,
@@ -263,10 +256,9 @@ impl Builder {
             self.rows.push(check_row(
                 &ctx,
                 sheet_index,
-                school,
-                class,
-                displays,
-                &cell,
+                (school, class),
+                cells,
+                width,
                 order,
             ));
         }
@@ -275,10 +267,20 @@ impl Builder {
     fn finish(mut self, options: &Options) -> Roster {
         // Group into schools and classes in order of first appearance.
         let mut schools: Vec<School> = Vec::new();
-        let mut school_index: HashMap<String, usize> = HashMap::new();
+        let mut school_index: HashMap<&str, usize> = HashMap::new();
+        let mut class_index: HashMap<(&str, &str), usize> = HashMap::new();
+        let mut place: Vec<(usize, usize)> = Vec::with_capacity(self.rows.len());
         for row in &self.rows {
             let s = &row.student;
-            let si = *school_index.entry(s.school.clone()).or_insert_with(|| {
+            // Rows of one class follow each other: skip the lookups for a repeat.
+            if let (Some(&(si, ci)), Some(prev)) = (place.last(), place.len().checked_sub(1))
+                && self.rows[prev].student.class == s.class
+                && self.rows[prev].student.school == s.school
+            {
+                place.push((si, ci));
+                continue;
+            }
+            let si = *school_index.entry(&s.school).or_insert_with(|| {
                 schools.push(School {
                     name: s.school.clone(),
                     kind: SchoolKind::from_name(&s.school),
@@ -286,16 +288,19 @@ impl Builder {
                 });
                 schools.len() - 1
             });
-            if !schools[si].classes.iter().any(|c| c.name == s.class) {
+            let ci = *class_index.entry((&s.school, &s.class)).or_insert_with(|| {
                 schools[si].classes.push(Class {
                     name: s.class.clone(),
                     students: Vec::new(),
                 });
-            }
+                schools[si].classes.len() - 1
+            });
+            place.push((si, ci));
         }
+        drop((school_index, class_index));
         // Checks that need the school: age, photo requirement.
-        for row in &mut self.rows {
-            let kind = SchoolKind::from_name(&row.student.school);
+        for (row, &(si, _)) in self.rows.iter_mut().zip(&place) {
+            let kind = schools[si].kind;
             row.student.photo_required =
                 kind != SchoolKind::Kindergarten || options.kindergarten_photos;
             age_checks(row, kind, options.as_of, &self.sheets);
@@ -305,7 +310,7 @@ impl Builder {
         assign_keys(&mut self.rows);
 
         let mut problems: Vec<((usize, usize, u32), Problem)> = self.other;
-        for mut row in self.rows {
+        for (mut row, (si, ci)) in self.rows.into_iter().zip(place) {
             let s = &mut row.student;
             s.errors = count(&row.problems, Severity::Error);
             s.warnings = count(&row.problems, Severity::Warning);
@@ -314,10 +319,7 @@ impl Builder {
                     .into_iter()
                     .map(|p| ((row.order.0, row.order.1, s.row), p)),
             );
-            let si = school_index[&s.school];
-            if let Some(class) = schools[si].classes.iter_mut().find(|c| c.name == s.class) {
-                class.students.push(row.student);
-            }
+            schools[si].classes[ci].students.push(row.student);
         }
         problems.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.code.cmp(&b.1.code)));
         Roster {
@@ -440,15 +442,20 @@ fn is_scientific(text: &str) -> bool {
         && exp.bytes().all(|b| b.is_ascii_digit())
 }
 
-fn check_row<'c>(
+fn check_row(
     ctx: &RowCtx<'_>,
     sheet_index: usize,
-    school: String,
-    class: String,
-    cells: Vec<String>,
-    cell: &dyn Fn(Field) -> &'c Cell,
+    (school, class): (String, String),
+    cells: Vec<Cell>,
+    width: usize,
     order: (usize, usize),
 ) -> Row {
+    let cell = |f: Field| {
+        ctx.sheet
+            .column(f)
+            .and_then(|c| cells.get(c))
+            .unwrap_or(&Cell::Empty)
+    };
     let mut problems = Vec::new();
     let id_loc = || ctx.loc(Some(Field::Id));
     let name_loc = || ctx.loc(Some(Field::Name));
@@ -577,6 +584,9 @@ fn check_row<'c>(
         ));
     }
 
+    // The row's cells as the file shows them, for the sheets written later (moved, not copied).
+    let mut cells: Vec<String> = cells.into_iter().map(Cell::into_display).collect();
+    cells.resize(width, String::new());
     let student = Student {
         key: String::new(),
         school,
@@ -788,15 +798,18 @@ fn age_checks(row: &mut Row, kind: SchoolKind, as_of: NaiveDate, sheets: &[Sheet
 }
 
 fn duplicate_checks(rows: &mut [Row], sheets: &[SheetInfo]) {
-    let mut by_id: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut by_id: HashMap<&str, Vec<usize>> = HashMap::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
         if row.id_usable
             && let Some(id) = &row.student.id_number
         {
-            by_id.entry(id.clone()).or_default().push(i);
+            by_id.entry(id).or_default().push(i);
         }
     }
-    for members in by_id.values().filter(|m| m.len() > 1) {
+    // In row order, so the report is the same on every run.
+    let mut groups: Vec<Vec<usize>> = by_id.into_values().filter(|m| m.len() > 1).collect();
+    groups.sort_unstable();
+    for members in &groups {
         for &i in members {
             let me = &rows[i].student;
             let describe = |j: usize| {

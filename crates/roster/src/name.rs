@@ -93,7 +93,13 @@ pub fn is_han(c: char) -> bool {
 /// character. GBK's user-defined area at 0xFE50–0xFEA0 held some Extension A characters as
 /// private-use code points only, so Extension A is outside GBK for systems built on CP936.
 pub fn in_gbk(c: char) -> bool {
-    if (0x3400..=0x4DBF).contains(&(c as u32)) {
+    let code = c as u32;
+    // GBK holds every unified ideograph of Unicode 1.1 (U+4E00–U+9FA5): the fast path for
+    // nearly every name. The encoder is slow per character and is only asked about the rest.
+    if (0x4E00..=0x9FA5).contains(&code) {
+        return true;
+    }
+    if (0x3400..=0x4DBF).contains(&code) {
         return false;
     }
     let mut buf = [0u8; 4];

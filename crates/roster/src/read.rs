@@ -7,7 +7,7 @@
 
 use std::io::Cursor;
 
-use calamine::{Data, Ods, Reader, Xls, Xlsx};
+use calamine::{Data, DataRef, ExcelDateTime, Ods, Reader, ReaderRef, Xls, Xlsx};
 
 /// One cell as the roster code needs it. Text stays text; numbers stay numbers, so an ID that
 /// Excel stored as a number can be told apart from one stored as text.
@@ -35,6 +35,14 @@ impl Cell {
         }
     }
 
+    /// [`Cell::display`], consuming the cell (text is moved, not copied).
+    pub fn into_display(self) -> String {
+        match self {
+            Cell::Text(s) | Cell::Date(s) | Cell::Error(s) => s,
+            other => other.display(),
+        }
+    }
+
     /// What a spreadsheet shows for the cell. Numbers of 15 significant digits or fewer print as
     /// integers when whole; larger ones in Excel's scientific notation (`4.50405201602031E+17`),
     /// because that is all the file still knows.
@@ -51,7 +59,8 @@ impl Cell {
 /// Formats a number the way Excel's General format shows it.
 pub fn format_number(n: f64) -> String {
     if n.is_finite() && n.fract() == 0.0 && n.abs() < 1e15 {
-        return format!("{n:.0}");
+        // Exact: every whole number below 1e15 fits an i64.
+        return (n as i64).to_string();
     }
     if n.is_finite() && n.abs() >= 1e15 {
         // 15 significant digits, trailing zeros dropped, as Excel does.
@@ -253,14 +262,18 @@ fn read_csv_text(text: &str) -> Table {
     }
 }
 
-fn convert(range: &calamine::Range<Data>, sheet: String) -> Table {
+fn convert<T>(range: &calamine::Range<T>, sheet: String, cell: impl Fn(&T) -> Cell) -> Table
+where
+    T: calamine::CellType,
+{
     let first_row = range.start().map(|(r, _)| r + 1).unwrap_or(1);
     let first_col = range.start().map(|(_, c)| c as usize).unwrap_or(0);
     let rows = range
         .rows()
         .map(|row| {
-            let mut cells = vec![Cell::Empty; first_col];
-            cells.extend(row.iter().map(convert_cell));
+            let mut cells = Vec::with_capacity(first_col + row.len());
+            cells.resize(first_col, Cell::Empty);
+            cells.extend(row.iter().map(&cell));
             cells
         })
         .collect();
@@ -271,6 +284,13 @@ fn convert(range: &calamine::Range<Data>, sheet: String) -> Table {
     }
 }
 
+fn date_cell(dt: &ExcelDateTime) -> Cell {
+    match dt.as_datetime() {
+        Some(t) if dt.is_datetime() => Cell::Date(t.format("%Y-%m-%d").to_string()),
+        _ => Cell::Number(dt.as_f64()),
+    }
+}
+
 fn convert_cell(data: &Data) -> Cell {
     match data {
         Data::Empty => Cell::Empty,
@@ -278,12 +298,23 @@ fn convert_cell(data: &Data) -> Cell {
         Data::Int(i) => Cell::Number(*i as f64),
         Data::Float(f) => Cell::Number(*f),
         Data::Bool(b) => Cell::Bool(*b),
-        Data::DateTime(dt) => match dt.as_datetime() {
-            Some(t) if dt.is_datetime() => Cell::Date(t.format("%Y-%m-%d").to_string()),
-            _ => Cell::Number(dt.as_f64()),
-        },
+        Data::DateTime(dt) => date_cell(dt),
         Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Date(s.clone()),
         Data::Error(e) => Cell::Error(e.to_string()),
+    }
+}
+
+fn convert_cell_ref(data: &DataRef<'_>) -> Cell {
+    match data {
+        DataRef::Empty => Cell::Empty,
+        DataRef::String(s) => Cell::Text(s.clone()),
+        DataRef::SharedString(s) => Cell::Text((*s).to_string()),
+        DataRef::Int(i) => Cell::Number(*i as f64),
+        DataRef::Float(f) => Cell::Number(*f),
+        DataRef::Bool(b) => Cell::Bool(*b),
+        DataRef::DateTime(dt) => date_cell(dt),
+        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Cell::Date(s.clone()),
+        DataRef::Error(e) => Cell::Error(e.to_string()),
     }
 }
 
@@ -291,18 +322,25 @@ fn tables<R: Reader<Cursor<Vec<u8>>>>(mut workbook: R) -> Vec<Table> {
     workbook
         .worksheets()
         .into_iter()
-        .map(|(name, range)| convert(&range, name))
+        .map(|(name, range)| convert(&range, name, convert_cell))
         .collect()
 }
 
 fn read_xlsx(bytes: &[u8]) -> Result<Workbook, ReadError> {
-    let workbook = Xlsx::new(Cursor::new(bytes.to_vec())).map_err(|e| ReadError::Corrupt {
+    let corrupt = |e: calamine::XlsxError| ReadError::Corrupt {
         format: Format::Xlsx,
         detail: e.to_string(),
-    })?;
+    };
+    let mut workbook = Xlsx::new(Cursor::new(bytes.to_vec())).map_err(corrupt)?;
+    // Borrowed shared strings: one allocation per text cell instead of two.
+    let mut tables = Vec::new();
+    for name in workbook.sheet_names() {
+        let range = workbook.worksheet_range_ref(&name).map_err(corrupt)?;
+        tables.push(convert(&range, name, convert_cell_ref));
+    }
     Ok(Workbook {
         format: Format::Xlsx,
-        tables: tables(workbook),
+        tables,
     })
 }
 
