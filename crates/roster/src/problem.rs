@@ -68,6 +68,42 @@ pub enum Code {
 }
 
 impl Code {
+    /// Every code, in the order of the documentation (`docs/roster-checks.md`).
+    pub const ALL: [Code; 32] = [
+        Code::FileEmpty,
+        Code::FileEncrypted,
+        Code::FileNotSpreadsheet,
+        Code::FileHtmlOrText,
+        Code::FileCorrupt,
+        Code::FileEncoding,
+        Code::FileNoHeader,
+        Code::SheetSkipped,
+        Code::IdEmpty,
+        Code::IdNumericCell,
+        Code::IdSpace,
+        Code::IdFullwidth,
+        Code::IdLowercaseX,
+        Code::IdLength,
+        Code::IdInvalidChar,
+        Code::IdRegion,
+        Code::IdDate,
+        Code::IdFuture,
+        Code::IdAge,
+        Code::IdChecksum,
+        Code::NameEmpty,
+        Code::NameTrim,
+        Code::NameSpace,
+        Code::NameDotVariant,
+        Code::NameInvalidChar,
+        Code::NameOutsideGbk,
+        Code::GenderMismatch,
+        Code::DuplicateIdInSchool,
+        Code::DuplicateIdAcrossSchools,
+        Code::SameNameInClass,
+        Code::Correction,
+        Code::Addition,
+    ];
+
     /// The code as written in reports (`id_checksum`).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -217,5 +253,34 @@ impl Problem {
     pub fn with_suggestion(mut self, suggestion: Text) -> Problem {
         self.suggestion = Some(suggestion);
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every code is documented with its severity, so the table the team reads stays true.
+    #[test]
+    fn every_code_is_documented() {
+        let doc = include_str!("../../../docs/roster-checks.md");
+        for code in Code::ALL {
+            let severity = match code.severity() {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+                Severity::Info => "info",
+            };
+            let row = doc
+                .lines()
+                .find(|l| l.starts_with(&format!("| `{}` |", code.as_str())))
+                .unwrap_or_else(|| panic!("{} is not in docs/roster-checks.md", code.as_str()));
+            assert!(row.contains(&format!("| {severity} |")), "{row}");
+        }
+        let serialized: Vec<String> = Code::ALL
+            .iter()
+            .map(|c| serde_json::to_value(c).unwrap().as_str().unwrap().to_string())
+            .collect();
+        let names: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(serialized, names);
     }
 }
