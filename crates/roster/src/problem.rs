@@ -278,7 +278,13 @@ mod tests {
         }
         let serialized: Vec<String> = Code::ALL
             .iter()
-            .map(|c| serde_json::to_value(c).unwrap().as_str().unwrap().to_string())
+            .map(|c| {
+                serde_json::to_value(c)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
             .collect();
         let names: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
         assert_eq!(serialized, names);
