@@ -1,12 +1,13 @@
 #![allow(clippy::expect_used)] // A benchmark with bad set-up data should stop loudly.
 
 //! Import + validation of a 10,000-row roster (`cargo bench -p roster`). The workbook is made
-//! in memory by `synth.rs`; `scripts/bench-vs-openpyxl` writes the same file to compare
+//! in memory by `support/synth.rs`; `scripts/bench-vs-openpyxl` writes the same file to compare
 //! against Python's openpyxl.
 
 use chrono::NaiveDate;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
+#[path = "support/synth.rs"]
 mod synth;
 
 // The allocator the `rollcall` binary uses, so the numbers match what a user sees.

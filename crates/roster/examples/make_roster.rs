@@ -2,7 +2,7 @@
 //! [ROWS] [SCHOOL] [PROBLEM_EVERY]`. Used by `scripts/bench-vs-openpyxl` and to make the demo
 //! roster (`demo/rosters/`).
 
-#[path = "../benches/synth.rs"]
+#[path = "../benches/support/synth.rs"]
 mod synth;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

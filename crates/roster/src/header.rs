@@ -100,6 +100,20 @@ pub fn field(text: &str) -> Option<Field> {
     .find_map(|(names, f)| names.contains(&n).then_some(f))
 }
 
+/// The 0-based column of each recognised field (the first such column when a field repeats).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Columns(pub Vec<(Field, usize)>);
+
+impl Columns {
+    pub fn get(&self, field: Field) -> Option<usize> {
+        self.0.iter().find_map(|&(f, c)| (f == field).then_some(c))
+    }
+
+    pub fn has(&self, field: Field) -> bool {
+        self.get(field).is_some()
+    }
+}
+
 /// The header of one table: where it is and which column holds what.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
@@ -107,16 +121,7 @@ pub struct Header {
     pub index: usize,
     /// Header text of every column, as in the file (line breaks kept).
     pub texts: Vec<String>,
-    /// 0-based column of each known field (the first such column when a field repeats).
-    pub columns: Vec<(Field, usize)>,
-}
-
-impl Header {
-    pub fn column(&self, field: Field) -> Option<usize> {
-        self.columns
-            .iter()
-            .find_map(|&(f, c)| (f == field).then_some(c))
-    }
+    pub columns: Columns,
 }
 
 /// How many rows from the top are searched for the header.
@@ -131,17 +136,16 @@ pub fn find(table: &Table) -> Option<Header> {
         .take(SCAN_ROWS)
         .enumerate()
         .find_map(|(index, row)| {
-            let mut columns: Vec<(Field, usize)> = Vec::new();
+            let mut columns = Columns::default();
             for (col, cell) in row.iter().enumerate() {
                 if let Cell::Text(text) = cell
                     && let Some(f) = field(text)
-                    && !columns.iter().any(|&(g, _)| g == f)
+                    && !columns.has(f)
                 {
-                    columns.push((f, col));
+                    columns.0.push((f, col));
                 }
             }
-            let has = |f: Field| columns.iter().any(|&(g, _)| g == f);
-            (has(Field::Id) && has(Field::Name)).then(|| Header {
+            (columns.has(Field::Id) && columns.has(Field::Name)).then(|| Header {
                 index,
                 texts: row.iter().map(Cell::display).collect(),
                 columns,
@@ -203,9 +207,9 @@ mod tests {
         };
         let h = find(&table).unwrap();
         assert_eq!(h.index, 2);
-        assert_eq!(h.column(Field::Id), Some(3));
-        assert_eq!(h.column(Field::OriginalId), Some(2));
-        assert_eq!(h.column(Field::Class), None);
+        assert_eq!(h.columns.get(Field::Id), Some(3));
+        assert_eq!(h.columns.get(Field::OriginalId), Some(2));
+        assert_eq!(h.columns.get(Field::Class), None);
     }
 
     #[test]

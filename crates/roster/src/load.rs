@@ -215,13 +215,14 @@ impl Builder {
         } else {
             table.sheet.clone()
         };
-        let class_is_file = h.column(Field::Class).is_none() && class_fallback == source.stem();
+        let class_is_file = !h.columns.has(Field::Class) && class_fallback == source.stem();
         let school_fallback = school_from_names(source, class_is_file);
 
         let first_row = table.first_row;
         for (index, cells) in table.rows.into_iter().enumerate().skip(h.index + 1) {
             let cell = |f: Field| {
-                h.column(f)
+                h.columns
+                    .get(f)
                     .and_then(|c| cells.get(c))
                     .unwrap_or(&Cell::Empty)
             };
@@ -415,7 +416,7 @@ impl RowCtx<'_> {
 }
 
 fn location(file: &str, sheet: &SheetInfo, row: u32, field: Option<Field>) -> Location {
-    let col = field.and_then(|f| sheet.column(f));
+    let col = field.and_then(|f| sheet.columns.get(f));
     Location {
         file: file.to_string(),
         sheet: Some(sheet.sheet.clone()),
@@ -452,7 +453,8 @@ fn check_row(
 ) -> Row {
     let cell = |f: Field| {
         ctx.sheet
-            .column(f)
+            .columns
+            .get(f)
             .and_then(|c| cells.get(c))
             .unwrap_or(&Cell::Empty)
     };
@@ -527,8 +529,8 @@ fn check_row(
     }
 
     // 核对前 values: as received, never validated, never changed.
-    let orig_id_col = ctx.sheet.column(Field::OriginalId).is_some();
-    let orig_name_col = ctx.sheet.column(Field::OriginalName).is_some();
+    let orig_id_col = ctx.sheet.columns.has(Field::OriginalId);
+    let orig_name_col = ctx.sheet.columns.has(Field::OriginalName);
     let orig_id = cell(Field::OriginalId).display().trim().to_string();
     let orig_name = cell(Field::OriginalName).display().trim().to_string();
     let addition = (orig_id_col || orig_name_col) && orig_id.is_empty() && orig_name.is_empty();
@@ -788,7 +790,7 @@ fn age_checks(row: &mut Row, kind: SchoolKind, as_of: NaiveDate, sheets: &[Sheet
     let raw = row
         .student
         .cells
-        .get(sheet.column(Field::Id).unwrap_or(0))
+        .get(sheet.columns.get(Field::Id).unwrap_or(0))
         .cloned()
         .unwrap_or_default();
     row.problems

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::header::Field;
+use crate::header::Columns;
 use crate::id::{AgeRange, Gender};
 use crate::problem::{Problem, Severity};
 use crate::read::Format;
@@ -81,16 +81,7 @@ pub struct SheetInfo {
     pub header_row: u32,
     /// Header texts of all columns, as in the file.
     pub headers: Vec<String>,
-    /// 0-based column of each recognised field.
-    pub columns: Vec<(Field, usize)>,
-}
-
-impl SheetInfo {
-    pub fn column(&self, field: Field) -> Option<usize> {
-        self.columns
-            .iter()
-            .find_map(|&(f, c)| (f == field).then_some(c))
-    }
+    pub columns: Columns,
 }
 
 /// One student row.

@@ -145,13 +145,8 @@ impl Code {
     /// The severity every problem of this code has.
     pub fn severity(self) -> Severity {
         match self {
-            Code::IdSpace
-            | Code::IdFullwidth
-            | Code::IdLowercaseX
-            | Code::NameTrim
-            | Code::NameSpace
-            | Code::NameDotVariant
-            | Code::NameOutsideGbk => Severity::Warning,
+            c if c.is_fixable() => Severity::Warning,
+            Code::NameOutsideGbk => Severity::Warning,
             Code::SheetSkipped | Code::SameNameInClass | Code::Correction | Code::Addition => {
                 Severity::Info
             }

@@ -295,3 +295,52 @@ fn student_keys_are_stable_and_unique() {
     assert!(!first.correction);
     assert_eq!(first.original_id, "45048120160327062x");
 }
+
+#[test]
+fn xlsm_is_read_like_xlsx() {
+    let roster = roster::load(
+        &[src("学校/一班.xlsm", Some("学校"), messy_workbook())],
+        &options(),
+    );
+    assert_eq!(roster.students().count(), 4);
+    assert_eq!(roster.unreadable_files().count(), 0);
+}
+
+#[test]
+fn truncated_workbooks_never_panic() {
+    let whole = messy_workbook();
+    for cut in (0..whole.len()).step_by(97) {
+        let roster = roster::load(&[src("cut.xlsx", None, whole[..cut].to_vec())], &options());
+        assert_eq!(roster.unreadable_files().count(), 1, "cut at {cut}");
+    }
+}
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..2000), ext in "(xlsx|xls|ods|csv)") {
+            let roster = roster::load(&[src(&format!("x.{ext}"), None, bytes)], &options());
+            prop_assert!(roster.students().count() <= 2000);
+        }
+
+        #[test]
+        fn on_arbitrary_roster_text(rows in proptest::collection::vec(("\\PC{0,8}", "[0-9xX ０-９]{0,20}", "(男|女|\\PC{0,2})"), 0..30)) {
+            let mut csv = String::from("姓名,身份证号码,性别,核对前身份证号码\n");
+            for (name, id, gender) in &rows {
+                let clean = |s: &str| s.replace([',', '"', '\n', '\r'], "");
+                csv.push_str(&format!("{},{},{},{}\n", clean(name), clean(id), clean(gender), clean(id)));
+            }
+            let roster = roster::load(&[src("学校/一班.csv", Some("学校"), csv.into_bytes())], &options());
+            // Every problem names a place that exists.
+            for p in &roster.problems {
+                prop_assert_eq!(&p.location.file, "学校/一班.csv");
+            }
+            prop_assert!(roster.students().count() <= rows.len());
+        }
+    }
+}
