@@ -97,8 +97,6 @@ pub fn load(sources: &[Source], options: &Options) -> Roster {
 /// A student row before school-wide checks, with its problems.
 struct Row {
     student: Student,
-    /// ID-check result kept for the cross-row checks.
-    id_usable: bool,
     problems: Vec<Problem>,
     order: (usize, usize),
 }
@@ -617,7 +615,6 @@ fn check_row(
         addition,
     };
     Row {
-        id_usable: student.id_number.is_some(),
         student,
         problems,
         order,
@@ -796,15 +793,12 @@ fn age_checks(row: &mut Row, kind: SchoolKind, as_of: NaiveDate, sheets: &[Sheet
     row.problems
         .push(id_problem(&finding, loc, &raw, &row.student.id_text));
     row.student.id_number = None;
-    row.id_usable = false;
 }
 
 fn duplicate_checks(rows: &mut [Row], sheets: &[SheetInfo]) {
     let mut by_id: HashMap<&str, Vec<usize>> = HashMap::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
-        if row.id_usable
-            && let Some(id) = &row.student.id_number
-        {
+        if let Some(id) = &row.student.id_number {
             by_id.entry(id).or_default().push(i);
         }
     }
