@@ -4,6 +4,7 @@
 
 mod inputs;
 mod roster_cmd;
+mod tether_cmd;
 
 use std::process::ExitCode;
 
@@ -59,6 +60,20 @@ enum Command {
     /// Rosters (学生名册): check them before photo day.
     #[command(subcommand)]
     Roster(roster_cmd::RosterCommand),
+
+    /// List the cameras libgphoto2 detects (model, port, serial) (检测相机).
+    Cameras(tether_cmd::CamerasArgs),
+
+    /// Tether: every frame from the camera into the spool folder, one line each, until Ctrl-C
+    /// (联机拍摄).
+    ///
+    /// Frames are downloaded to `<spool>/<name>.part`, fsync'd and renamed to a unique name made
+    /// by rollcall; the camera's own names are never used. The camera is reconnected by itself
+    /// after a cable pull. `rollcall tether --spool DIR --trigger` presses the shutter of the
+    /// running tether.
+    ///
+    /// Example: rollcall tether --spool ~/rollcall/spool --capture-target ram
+    Tether(tether_cmd::TetherArgs),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +82,8 @@ fn main() -> ExitCode {
     let lang = roster::Lang::from(cli.lang);
     let result = match cli.command {
         Command::Roster(cmd) => roster_cmd::run(cmd, lang),
+        Command::Cameras(args) => tether_cmd::cameras(args),
+        Command::Tether(args) => tether_cmd::tether(args),
     };
     match result {
         Ok(code) => code,

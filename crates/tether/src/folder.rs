@@ -1,0 +1,176 @@
+//! A folder source: frames written into a folder by another tethering program or copied from
+//! a card reader. Same output contract as the camera: each file is copied into the spool
+//! (`.part`, fsync, rename) and reported once.
+//!
+//! A file counts once its size and modification time are unchanged between two polls; hidden
+//! files and files being written by common tools (`.part`, `.tmp`, `.crdownload`) are skipped.
+//! The source files are never changed or deleted (a card is the photographer's backup). What
+//! was imported is remembered in `<spool>/.folder-source.log` (one fsync'd line per file), so a
+//! restart imports nothing twice and nothing is missed.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::{mpsc, watch};
+
+use crate::spool::Spool;
+use crate::{Captures, Event, FrameArrived, FrameKind, Status, TetherError};
+
+const LOG: &str = ".folder-source.log";
+const SKIP_SUFFIXES: [&str; 5] = [".part", ".tmp", ".crdownload", ".partial", "~"];
+
+/// Identity of a source file: path, size and modification time.
+type Seen = (PathBuf, u64, u128);
+
+fn identity(path: &Path) -> Option<Seen> {
+    let meta = fs::metadata(path).ok()?;
+    let mtime = meta
+        .modified()
+        .ok()?
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .ok()?
+        .as_nanos();
+    Some((path.to_path_buf(), meta.len(), mtime))
+}
+
+fn log_line(seen: &Seen) -> String {
+    format!("{}\t{}\t{}\n", seen.1, seen.2, seen.0.display())
+}
+
+fn parse_line(line: &str) -> Option<Seen> {
+    let mut parts = line.splitn(3, '\t');
+    let size = parts.next()?.parse().ok()?;
+    let mtime = parts.next()?.parse().ok()?;
+    Some((PathBuf::from(parts.next()?), size, mtime))
+}
+
+fn candidates(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') || SKIP_SUFFIXES.iter().any(|s| name.ends_with(s)) {
+            continue;
+        }
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            candidates(&entry.path(), out)?;
+        } else if kind.is_file() {
+            out.push(entry.path());
+        }
+    }
+    Ok(())
+}
+
+/// Watches `source` until `shutdown` turns true.
+pub async fn run(
+    source: PathBuf,
+    poll: Duration,
+    spool: Arc<Spool>,
+    events: mpsc::UnboundedSender<Event>,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), TetherError> {
+    let folder_err = |source_err| TetherError::Folder {
+        path: source.clone(),
+        source: source_err,
+    };
+    let spool_err = |e| TetherError::Spool {
+        path: spool.dir().to_path_buf(),
+        source: e,
+    };
+    let log_path = spool.dir().join(LOG);
+    let mut seen: HashSet<Seen> = match fs::read_to_string(&log_path) {
+        Ok(text) => text.lines().filter_map(parse_line).collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => HashSet::new(),
+        Err(e) => return Err(spool_err(e)),
+    };
+    let mut log = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .map_err(spool_err)?;
+    let camera = format!("folder {}", source.display());
+    let _ = events.send(Event::Status(Status::Connected {
+        camera: camera.clone(),
+        port: source.display().to_string(),
+        battery: None,
+        free_bytes: None,
+    }));
+    let mut pending: HashMap<PathBuf, Seen> = HashMap::new();
+    let mut captures = Captures::default();
+    while !*shutdown.borrow() {
+        let mut files = Vec::new();
+        candidates(&source, &mut files).map_err(folder_err)?;
+        files.sort();
+        for path in files {
+            let Some(id) = identity(&path) else { continue };
+            if seen.contains(&id) {
+                continue;
+            }
+            // Stable across two polls: the writer has finished.
+            if pending.get(&path) != Some(&id) {
+                pending.insert(path, id);
+                continue;
+            }
+            pending.remove(&path);
+            let bytes = match fs::read(&path) {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::warn!(file = %path.display(), error = %e, "cannot read; will retry");
+                    continue;
+                }
+            };
+            let extension = path
+                .extension()
+                .map(|e| e.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "bin".into());
+            let stem = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let spool2 = Arc::clone(&spool);
+            let (camera2, extension2) = (camera.clone(), extension.clone());
+            let data_len = bytes.len() as u64;
+            let stored =
+                tokio::task::spawn_blocking(move || spool2.store(&bytes, "folder", &extension2))
+                    .await
+                    .map_err(|e| TetherError::Camera(format!("store task failed: {e}")))??;
+            log.write_all(log_line(&id).as_bytes()).map_err(spool_err)?;
+            log.sync_data().map_err(spool_err)?;
+            let kind = FrameKind::from_extension(&extension);
+            let _ = events.send(Event::Frame(FrameArrived {
+                path: stored,
+                camera: camera2,
+                camera_path: path.display().to_string(),
+                capture: captures.assign(&stem, kind),
+                kind,
+                bytes: data_len,
+            }));
+            seen.insert(id);
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(poll) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_lines_round_trip() {
+        let id = (
+            PathBuf::from("/media/card/DCIM/100NIKON/DSC 0001.JPG"),
+            1234,
+            99,
+        );
+        assert_eq!(parse_line(log_line(&id).trim_end()), Some(id));
+    }
+}

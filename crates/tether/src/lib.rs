@@ -1,0 +1,153 @@
+//! The camera end of rollcall: get every frame into the spool folder, under a unique name,
+//! without ever losing or overwriting one.
+//!
+//! - [`spool`]: the output contract shared by every source: download to `<spool>/<name>.part`,
+//!   fsync, rename to a unique name made by rollcall, fsync the folder; `.part` leftovers from a
+//!   crash are removed (never renamed) at start.
+//! - [`camera`] (feature `gphoto2`): a tethered camera through libgphoto2 — detect, connect,
+//!   short waits for events, download, optional delete in internal-RAM mode, software trigger
+//!   between waits, reconnect with back-off.
+//! - [`folder`]: a folder filled by another tethering program or a card reader.
+//!
+//! Sources report [`Event`]s on a channel: frames and camera status.
+
+#[cfg(feature = "gphoto2")]
+pub mod camera;
+pub mod folder;
+pub mod spool;
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+/// A frame safely stored in the spool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FrameArrived {
+    /// The spool file (final name, fsync'd).
+    pub path: PathBuf,
+    /// The camera (model and serial when known) or the watched folder.
+    pub camera: String,
+    /// Where the file was on the camera (`/store_00010001/DCIM/100NIKON/DSC_0001.JPG`) or in
+    /// the watched folder. For information only: cameras reuse names.
+    pub camera_path: String,
+    /// Files of one capture (RAW+JPEG) share this number.
+    pub capture: u64,
+    pub kind: FrameKind,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FrameKind {
+    Jpeg,
+    Raw,
+    Other,
+}
+
+impl FrameKind {
+    /// From a file extension (any case).
+    pub fn from_extension(ext: &str) -> FrameKind {
+        match ext.to_ascii_lowercase().as_str() {
+            "jpg" | "jpeg" => FrameKind::Jpeg,
+            "cr2" | "cr3" | "nef" | "nrw" | "arw" | "raf" | "orf" | "rw2" | "pef" | "dng"
+            | "srw" => FrameKind::Raw,
+            _ => FrameKind::Other,
+        }
+    }
+}
+
+/// The state of a source, for the operator.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum Status {
+    Connected {
+        camera: String,
+        port: String,
+        /// Battery level as the body reports it (`75%`), when it does.
+        battery: Option<String>,
+        /// Free space on the capture storage, bytes, when reported.
+        free_bytes: Option<u64>,
+    },
+    Disconnected {
+        reason: String,
+    },
+    Busy {
+        reason: String,
+    },
+    Error {
+        message: String,
+        /// What the operator should do, in Chinese and English.
+        remedy: Option<String>,
+    },
+}
+
+/// What a source reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "lowercase")]
+pub enum Event {
+    Frame(FrameArrived),
+    Status(Status),
+}
+
+/// Commands a running source accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// Press the shutter (software trigger).
+    Trigger,
+}
+
+/// Errors of the tether crate.
+#[derive(Debug, thiserror::Error)]
+pub enum TetherError {
+    #[error("spool folder {path}: {source}")]
+    Spool {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("watched folder {path}: {source}")]
+    Folder {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("camera: {0}")]
+    Camera(String),
+}
+
+/// Numbers captures: the files of one press (RAW+JPEG) arrive one after the other with the
+/// same base name and different kinds, and share a number.
+#[derive(Debug, Default)]
+pub struct Captures {
+    number: u64,
+    last_stem: String,
+    last_kinds: Vec<FrameKind>,
+}
+
+impl Captures {
+    /// The capture number for a file with this base name and kind.
+    pub fn assign(&mut self, stem: &str, kind: FrameKind) -> u64 {
+        if self.number == 0 || stem != self.last_stem || self.last_kinds.contains(&kind) {
+            self.number += 1;
+            self.last_stem = stem.to_string();
+            self.last_kinds.clear();
+        }
+        self.last_kinds.push(kind);
+        self.number
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_and_jpeg_of_one_press_share_a_capture() {
+        let mut c = Captures::default();
+        assert_eq!(c.assign("DSC_0001", FrameKind::Jpeg), 1);
+        assert_eq!(c.assign("DSC_0001", FrameKind::Raw), 1);
+        assert_eq!(c.assign("DSC_0002", FrameKind::Jpeg), 2);
+        // The same name again (a camera restarting its numbering) is a new capture.
+        assert_eq!(c.assign("DSC_0002", FrameKind::Jpeg), 3);
+    }
+}
