@@ -10,6 +10,7 @@
 //! The crate's calls run in order on one libgphoto2 worker thread; every call here is awaited,
 //! never waited on inside async code.
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -243,6 +244,7 @@ pub async fn run(
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), TetherError> {
     let context = Context::new().map_err(|e| camera_error(&e))?;
+    let mut ledger = Ledger::open(spool.dir())?;
     let mut backoff = Duration::from_millis(250);
     let mut capture = Captures::default();
     let mut last_status: Option<String> = None;
@@ -260,17 +262,15 @@ pub async fn run(
                 backoff = Duration::from_millis(250);
                 apply_settings(&connected, &config, &events).await;
                 say(&events, status_connected(&context, &connected).await);
-                let outcome = session(
-                    &context,
-                    &connected,
-                    &config,
-                    &spool,
-                    &events,
-                    &mut commands,
-                    &shutdown,
-                    &mut capture,
-                )
-                .await;
+                let mut io = Io {
+                    context: &context,
+                    config: &config,
+                    spool: &spool,
+                    events: &events,
+                    captures: &mut capture,
+                    ledger: &mut ledger,
+                };
+                let outcome = session(&connected, &mut io, &mut commands, &shutdown).await;
                 let name = connected.name.clone();
                 release(connected.camera).await;
                 match outcome {
@@ -331,17 +331,192 @@ enum SessionEnd {
     Spool(TetherError),
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn session(
-    context: &Context,
+/// Errors about one file (the camera is fine): report, skip the file, go on.
+fn is_per_file(e: &gphoto2::Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::NotSupported
+            | ErrorKind::FileNotFound
+            | ErrorKind::CorruptedData
+            | ErrorKind::BadParameters
+            | ErrorKind::DirectoryNotFound
+    )
+}
+
+/// Fetches one file; an error about the file alone is reported and skipped, so one unreadable
+/// file cannot stop tethering.
+async fn fetch_or_skip(
     c: &Connected,
-    config: &CameraConfig,
-    spool: &Arc<Spool>,
-    events: &mpsc::UnboundedSender<Event>,
+    io: &mut Io<'_>,
+    folder: &str,
+    name: &str,
+) -> Result<Option<String>, SessionEnd> {
+    let result = async {
+        let key = file_key(c, folder, name)
+            .await
+            .map_err(SessionEnd::Camera)?;
+        Ok::<_, SessionEnd>(key)
+    }
+    .await;
+    let key = match result {
+        Ok(k) => k,
+        Err(SessionEnd::Camera(e)) if is_per_file(&e) => {
+            skip_report(io, folder, name, &e);
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+    };
+    Ok(Some(key))
+}
+
+fn skip_report(io: &Io<'_>, folder: &str, name: &str, e: &gphoto2::Error) {
+    let path = format!("{}/{name}", folder.trim_end_matches('/'));
+    tracing::error!(camera_path = %path, error = %e, "cannot download a file from the camera");
+    let _ = io.events.send(Event::Status(Status::Error {
+        message: format!("cannot download {path}: {e}"),
+        remedy: Some("该照片无法从相机下载，请用读卡器复制后放入收片文件夹。 / This file cannot be downloaded; copy it with a card reader into the spool folder.".into()),
+    }));
+}
+
+/// What a connection needs besides the camera.
+struct Io<'a> {
+    context: &'a Context,
+    config: &'a CameraConfig,
+    spool: &'a Arc<Spool>,
+    events: &'a mpsc::UnboundedSender<Event>,
+    captures: &'a mut Captures,
+    ledger: &'a mut Ledger,
+}
+
+/// Every file on the camera: (folder, name), in name order.
+async fn list_files(camera: &Camera) -> Result<Vec<(String, String)>, gphoto2::Error> {
+    let mut out = Vec::new();
+    let mut folders = vec!["/".to_string()];
+    while let Some(folder) = folders.pop() {
+        for name in camera.fs().list_files(&folder).await? {
+            out.push((folder.clone(), name));
+        }
+        for sub in camera.fs().list_folders(&folder).await? {
+            folders.push(format!("{}/{sub}", folder.trim_end_matches('/')));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The ledger key of a camera file: camera, path, size and time, because names repeat.
+async fn file_key(c: &Connected, folder: &str, name: &str) -> Result<String, gphoto2::Error> {
+    let info = c.camera.fs().file_info(folder, name).await?;
+    let size = info.file().size().unwrap_or(0);
+    let mtime = info.file().mtime().unwrap_or(0);
+    Ok(format!(
+        "{}\t{}/{}\t{size}\t{mtime}",
+        c.name,
+        folder.trim_end_matches('/'),
+        name
+    ))
+}
+
+/// Downloads one camera file into the spool, records it, deletes it in internal-RAM mode, and
+/// reports it.
+async fn fetch(
+    c: &Connected,
+    io: &mut Io<'_>,
+    folder: &str,
+    name: &str,
+    key: &str,
+) -> Result<(), SessionEnd> {
+    let started = Instant::now();
+    let file = c
+        .camera
+        .fs()
+        .download(folder, name)
+        .await
+        .map_err(SessionEnd::Camera)?;
+    let data = file
+        .get_data(io.context)
+        .await
+        .map_err(SessionEnd::Camera)?;
+    let extension = Path::new(name)
+        .extension()
+        .map(|e| e.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "bin".into());
+    let stem = Path::new(name)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let kind = FrameKind::from_extension(&extension);
+    let spool = Arc::clone(io.spool);
+    let camera_name = c.name.clone();
+    let bytes = data.len() as u64;
+    let stored = tokio::task::spawn_blocking(move || spool.store(&data, &camera_name, &extension))
+        .await
+        .map_err(|e| SessionEnd::Spool(TetherError::Camera(format!("store task failed: {e}"))))?
+        .map_err(SessionEnd::Spool)?;
+    io.ledger.record("got", key).map_err(SessionEnd::Spool)?;
+    let camera_path = format!("{}/{}", folder.trim_end_matches('/'), name);
+    tracing::info!(spool = %stored.display(), camera_path = %camera_path, ms = started.elapsed().as_millis() as u64, "frame stored");
+    if io.config.capture_target == CaptureTarget::Ram && !io.config.keep_on_card {
+        // Only now that the bytes are safe in the spool.
+        if let Err(e) = c.camera.fs().delete_file(folder, name).await {
+            tracing::warn!(error = %e, camera_path = %camera_path, "could not delete from the camera");
+        }
+    }
+    let _ = io.events.send(Event::Frame(FrameArrived {
+        path: stored,
+        camera: c.name.clone(),
+        camera_path,
+        capture: io.captures.assign(&stem, kind),
+        kind,
+        bytes,
+    }));
+    Ok(())
+}
+
+/// Downloads what is on the camera and not in the ledger: frames a crash, a cable pull or a
+/// lost event left behind. The first time a camera is seen, what it holds is old work: it is
+/// recorded as seen and not downloaded. Returns the keys fetched, so their (late) events are
+/// not fetched again.
+async fn catch_up(c: &Connected, io: &mut Io<'_>) -> Result<HashSet<String>, SessionEnd> {
+    let files = list_files(&c.camera).await.map_err(SessionEnd::Camera)?;
+    let first_time = !io.ledger.knows_camera(&c.name);
+    let mut fetched = HashSet::new();
+    for (folder, name) in files {
+        let Some(key) = fetch_or_skip(c, io, &folder, &name).await? else {
+            continue;
+        };
+        if io.ledger.contains(&key) {
+            continue;
+        }
+        if first_time {
+            io.ledger.record("seen", &key).map_err(SessionEnd::Spool)?;
+        } else {
+            tracing::info!(camera_path = %format!("{folder}/{name}"), "fetching a frame missed earlier");
+            match fetch(c, io, &folder, &name, &key).await {
+                Err(SessionEnd::Camera(e)) if is_per_file(&e) => {
+                    skip_report(io, &folder, &name, &e)
+                }
+                other => other?,
+            }
+            fetched.insert(key);
+        }
+    }
+    if first_time {
+        // Mark the camera known even when its card is empty.
+        io.ledger
+            .record("camera", &c.name)
+            .map_err(SessionEnd::Spool)?;
+    }
+    Ok(fetched)
+}
+
+async fn session(
+    c: &Connected,
+    io: &mut Io<'_>,
     commands: &mut mpsc::UnboundedReceiver<Command>,
     shutdown: &watch::Receiver<bool>,
-    captures: &mut Captures,
 ) -> Result<(), SessionEnd> {
+    let fetched = catch_up(c, io).await?;
     loop {
         if *shutdown.borrow() {
             return Ok(());
@@ -359,55 +534,109 @@ async fn session(
         }
         let event = c
             .camera
-            .wait_event(config.wait)
+            .wait_event(io.config.wait)
             .await
             .map_err(SessionEnd::Camera)?;
         if let CameraEvent::NewFile(path) = event {
             let (folder, name) = (path.folder().into_owned(), path.name().into_owned());
-            let started = Instant::now();
-            let file = c
-                .camera
-                .fs()
-                .download(&folder, &name)
-                .await
-                .map_err(SessionEnd::Camera)?;
-            let data = file.get_data(context).await.map_err(SessionEnd::Camera)?;
-            let extension = Path::new(&name)
-                .extension()
-                .map(|e| e.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "bin".into());
-            let stem = Path::new(&name)
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let kind = FrameKind::from_extension(&extension);
-            let spool2 = Arc::clone(spool);
-            let camera_name = c.name.clone();
-            let bytes = data.len() as u64;
-            let stored =
-                tokio::task::spawn_blocking(move || spool2.store(&data, &camera_name, &extension))
-                    .await
-                    .map_err(|e| {
-                        SessionEnd::Spool(TetherError::Camera(format!("store task failed: {e}")))
-                    })?
-                    .map_err(SessionEnd::Spool)?;
-            let camera_path = format!("{}/{}", folder.trim_end_matches('/'), name);
-            tracing::info!(spool = %stored.display(), camera_path = %camera_path, ms = started.elapsed().as_millis() as u64, "frame stored");
-            if config.capture_target == CaptureTarget::Ram && !config.keep_on_card {
-                // Only now that the bytes are safe in the spool.
-                if let Err(e) = c.camera.fs().delete_file(&folder, &name).await {
-                    tracing::warn!(error = %e, camera_path = %camera_path, "could not delete from the camera");
-                }
+            let Some(key) = fetch_or_skip(c, io, &folder, &name).await? else {
+                continue;
+            };
+            // An event is a new file even when its name was used before; only a file that the
+            // catch-up of this connection already fetched is skipped.
+            if fetched.contains(&key) {
+                continue;
             }
-            let _ = events.send(Event::Frame(FrameArrived {
-                path: stored,
-                camera: c.name.clone(),
-                camera_path,
-                capture: captures.assign(&stem, kind),
-                kind,
-                bytes,
-            }));
+            match fetch(c, io, &folder, &name, &key).await {
+                Err(SessionEnd::Camera(e)) if is_per_file(&e) => {
+                    skip_report(io, &folder, &name, &e)
+                }
+                other => other?,
+            }
         }
+    }
+}
+
+/// What was fetched from or seen on each camera, one fsync'd line per file in
+/// `<spool>/.camera-ledger.log`: `got|seen|camera <TAB> key`.
+struct Ledger {
+    file: std::fs::File,
+    path: std::path::PathBuf,
+    handled: HashSet<String>,
+    cameras: HashSet<String>,
+}
+
+const LEDGER: &str = ".camera-ledger.log";
+
+impl Ledger {
+    fn open(spool: &Path) -> Result<Ledger, TetherError> {
+        let path = spool.join(LEDGER);
+        let err = |source| TetherError::Spool {
+            path: path.clone(),
+            source,
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(err(e)),
+        };
+        let mut handled = HashSet::new();
+        let mut cameras = HashSet::new();
+        for line in text.lines() {
+            match line.split_once('\t') {
+                Some(("camera", name)) => {
+                    cameras.insert(name.to_string());
+                }
+                Some((_, key)) => {
+                    if let Some((camera, _)) = key.split_once('\t') {
+                        cameras.insert(camera.to_string());
+                    }
+                    handled.insert(key.to_string());
+                }
+                None => {}
+            }
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(err)?;
+        Ok(Ledger {
+            file,
+            path,
+            handled,
+            cameras,
+        })
+    }
+
+    fn knows_camera(&self, camera: &str) -> bool {
+        self.cameras.contains(camera)
+    }
+
+    fn contains(&self, key: &str) -> bool {
+        self.handled.contains(key)
+    }
+
+    /// Appends and fsyncs one line (a few bytes; done inline).
+    fn record(&mut self, what: &str, key: &str) -> Result<(), TetherError> {
+        use std::io::Write;
+        let line = format!("{what}\t{key}\n");
+        self.file
+            .write_all(line.as_bytes())
+            .and_then(|()| self.file.sync_data())
+            .map_err(|source| TetherError::Spool {
+                path: self.path.clone(),
+                source,
+            })?;
+        if what == "camera" {
+            self.cameras.insert(key.to_string());
+        } else {
+            if let Some((camera, _)) = key.split_once('\t') {
+                self.cameras.insert(camera.to_string());
+            }
+            self.handled.insert(key.to_string());
+        }
+        Ok(())
     }
 }
 
