@@ -30,6 +30,7 @@ struct VCam {
     root: tempfile::TempDir,
     iolibs: PathBuf,
     images: u32,
+    presses: u32,
 }
 
 impl VCam {
@@ -49,6 +50,7 @@ impl VCam {
             root,
             iolibs,
             images: 0,
+            presses: 0,
         })
     }
 
@@ -62,17 +64,22 @@ impl VCam {
 
     /// A new image with unique bytes, as the camera would write it.
     fn image(&mut self, ext: &str) -> PathBuf {
+        self.image_of_size(ext, 20_000)
+    }
+
+    fn image_of_size(&mut self, ext: &str, size: u32) -> PathBuf {
         self.images += 1;
         let path = self.path(&format!("images/{:04}.{ext}", self.images));
         let mut bytes = format!("image {} ", self.images).into_bytes();
-        bytes.extend((0..20_000u32).map(|i| (i.wrapping_mul(self.images * 7919) >> 3) as u8));
+        bytes.extend((0..size).map(|i| (i.wrapping_mul(self.images * 7919) >> 3) as u8));
         std::fs::write(&path, bytes).unwrap();
         path
     }
 
     /// The photographer presses the shutter; the camera writes these files.
     fn press(&mut self, files: &[&Path]) {
-        let n = std::fs::read_dir(self.path("presses")).unwrap().count() + self.images as usize;
+        self.presses += 1;
+        let n = self.presses;
         let tmp = self.path(&format!("presses/.{n}.tmp"));
         let text: String = files.iter().map(|f| format!("{}\n", f.display())).collect();
         std::fs::write(&tmp, text).unwrap();
@@ -326,4 +333,200 @@ fn cameras_lists_the_virtual_camera() {
     let out = cam.command(&["cameras", "--json"]).output().unwrap();
     let list: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(list.as_array().unwrap().len(), 0, "unplugged: {list}");
+}
+
+/// The contents of every final spool file (no `.part`): each must be a whole image.
+fn spool_contents(spool: &Path) -> Vec<Vec<u8>> {
+    spool_files(spool)
+        .iter()
+        .filter(|p| !p.to_string_lossy().ends_with(".part"))
+        .map(|p| std::fs::read(p).unwrap())
+        .collect()
+}
+
+#[test]
+fn sigkill_during_downloads_loses_nothing_and_shows_no_partial_file() {
+    let Some(mut cam) = VCam::new() else { return };
+    // Big frames, so that downloads are still going on when the process is killed.
+    let images: Vec<PathBuf> = (0..40)
+        .map(|_| cam.image_of_size("JPG", 3_000_000))
+        .collect();
+    let mut interrupted = 0;
+    let wanted: std::collections::BTreeSet<Vec<u8>> =
+        images.iter().map(|i| std::fs::read(i).unwrap()).collect();
+    // Three kills at different moments; presses keep coming between them.
+    for (round, chunk) in images.chunks(14).enumerate() {
+        // Numbering restarts with each process; keep the card's names apart.
+        let first = (1 + round * 100).to_string();
+        let tether = {
+            let spool = cam.spool();
+            let mut child = cam
+                .command(&["tether", "--json", "--spool", spool.to_str().unwrap()])
+                .env("VCAMERA_FIRST", &first)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let lines = reader(child.stdout.take().unwrap());
+            Tether { child, lines }
+        };
+        tether.connected();
+        for image in chunk {
+            cam.press(&[image]);
+        }
+        // Kill while this round's frames are still arriving (not on a frame the start-up
+        // catch-up fetched from the round before).
+        let prefix = format!("DSC_0{round}");
+        tether.wait_for("frame of this round", |v| {
+            v["event"] == "frame" && v["camera_path"].as_str().unwrap().contains(&prefix)
+        });
+        let mut tether = tether;
+        tether.child.kill().unwrap();
+        tether.child.wait().unwrap();
+        let contents = spool_contents(&cam.spool());
+        for content in &contents {
+            assert!(
+                wanted.contains(content),
+                "a final spool file is not a whole image"
+            );
+        }
+        let pressed = images
+            .chunks(14)
+            .take(round + 1)
+            .map(<[PathBuf]>::len)
+            .sum::<usize>();
+        let distinct: std::collections::BTreeSet<&Vec<u8>> = contents.iter().collect();
+        if distinct.len() < pressed {
+            interrupted += 1;
+        }
+    }
+    assert!(
+        interrupted > 0,
+        "no kill happened while frames were still coming: nothing was tested"
+    );
+    // A last run fetches what the card still holds that never reached the spool. (A camera
+    // in card mode never reuses a name that is on the card: start its numbering past them.)
+    let tether = {
+        let spool = cam.spool();
+        let mut child = cam
+            .command(&["tether", "--json", "--spool", spool.to_str().unwrap()])
+            .env("VCAMERA_FIRST", "901")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let lines = reader(child.stdout.take().unwrap());
+        Tether { child, lines }
+    };
+    tether.connected();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let have: std::collections::BTreeSet<Vec<u8>> =
+            spool_contents(&cam.spool()).into_iter().collect();
+        if wanted.is_subset(&have) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "missing {} of {} frames\nledger:\n{}\ncard: {:?}",
+            wanted.difference(&have).count(),
+            wanted.len(),
+            std::fs::read_to_string(cam.spool().join(".camera-ledger.log")).unwrap_or_default(),
+            std::fs::read_dir(cam.path("card/DCIM/100NIKON"))
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect::<Vec<_>>()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    tether.stop();
+}
+
+#[test]
+fn internal_ram_mode_deletes_from_the_camera_only_after_storing() {
+    let Some(mut cam) = VCam::new() else { return };
+    let tether = cam.tether(&["--capture-target", "ram"]);
+    tether.connected();
+    let image = cam.image("JPG");
+    cam.press(&[&image]);
+    let frame = tether.wait_for("frame", |v| v["event"] == "frame");
+    assert_eq!(
+        std::fs::read(frame["path"].as_str().unwrap()).unwrap(),
+        std::fs::read(&image).unwrap()
+    );
+    // Gone from the card once safe in the spool; the old photo stays.
+    let card = cam.path("card/DCIM/100NIKON");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while card.join("DSC_0001.JPG").exists() {
+        assert!(Instant::now() < deadline, "not deleted from the camera");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(card.join("DSC_0500.JPG").exists());
+    tether.stop();
+
+    // --keep-on-card: nothing is deleted.
+    let tether = cam.tether(&["--capture-target", "ram", "--keep-on-card"]);
+    tether.connected();
+    let image = cam.image("JPG");
+    cam.press(&[&image]);
+    tether.wait_for("frame", |v| v["event"] == "frame");
+    tether.stop();
+    assert!(card.join("DSC_0001.JPG").exists());
+}
+
+#[test]
+fn names_wrapping_after_9999_are_new_frames() {
+    let Some(mut cam) = VCam::new() else { return };
+    let spool = cam.spool();
+    let mut child = cam
+        .command(&[
+            "tether",
+            "--json",
+            "--spool",
+            spool.to_str().unwrap(),
+            "--capture-target",
+            "ram",
+        ])
+        .env("VCAMERA_FIRST", "9998")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = reader(child.stdout.take().unwrap());
+    let tether = Tether { child, lines };
+    tether.connected();
+    let images: Vec<PathBuf> = (0..4).map(|_| cam.image("JPG")).collect();
+    // One press at a time, as in a shoot: a camera never holds two files of one name.
+    let mut frames = Vec::new();
+    for image in &images {
+        cam.press(&[image]);
+        frames.extend(tether.frames(1));
+    }
+    let names: Vec<&str> = frames
+        .iter()
+        .map(|f| {
+            f["camera_path"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "DSC_9998.JPG",
+            "DSC_9999.JPG",
+            "DSC_9998.JPG",
+            "DSC_9999.JPG"
+        ]
+    );
+    for (frame, image) in frames.iter().zip(&images) {
+        assert_eq!(
+            std::fs::read(frame["path"].as_str().unwrap()).unwrap(),
+            std::fs::read(image).unwrap()
+        );
+    }
+    tether.stop();
 }
