@@ -530,3 +530,78 @@ fn names_wrapping_after_9999_are_new_frames() {
     }
     tether.stop();
 }
+
+#[test]
+fn settings_capture_target_and_a_read_only_image_size_is_reported() {
+    let Some(cam) = VCam::new() else { return };
+    let tether = cam.tether(&["--capture-target", "card", "--image-size", "small"]);
+    // The virtual D750's image size is read-only: the operator is told to set it on the body.
+    let error = tether.wait_for("error status", |v| v["status"] == "error");
+    assert!(
+        error["message"].as_str().unwrap().contains("imagesize"),
+        "{error}"
+    );
+    assert!(
+        error["remedy"].as_str().unwrap().contains("相机"),
+        "{error}"
+    );
+    tether.connected();
+    tether.stop();
+    // libgphoto2 keeps the capture target in its host-side settings ($HOME is private here).
+    let settings = std::fs::read_to_string(cam.path("home/.gphoto/settings")).unwrap();
+    assert!(settings.contains("capturetarget=card"), "{settings}");
+}
+
+#[test]
+fn folder_source_copies_each_finished_file_once_and_leaves_the_source_alone() {
+    let Some(mut cam) = VCam::new() else { return };
+    let source = cam.path("card-reader/DCIM/100CANON");
+    std::fs::create_dir_all(&source).unwrap();
+    let source_root = cam.path("card-reader");
+    let tether = cam.tether(&["--folder", source_root.to_str().unwrap()]);
+    tether.connected();
+    let a = cam.image("JPG");
+    std::fs::copy(&a, source.join("IMG_0001.JPG")).unwrap();
+    // A file still being written (.part) and a hidden file are not frames.
+    std::fs::write(source.join("IMG_0002.JPG.part"), b"half").unwrap();
+    std::fs::write(source.join(".DS_Store"), b"x").unwrap();
+    let frame = tether.wait_for("frame", |v| v["event"] == "frame");
+    assert_eq!(
+        std::fs::read(frame["path"].as_str().unwrap()).unwrap(),
+        std::fs::read(&a).unwrap()
+    );
+    assert!(
+        frame["camera_path"]
+            .as_str()
+            .unwrap()
+            .ends_with("IMG_0001.JPG")
+    );
+    let b = cam.image("JPG");
+    std::fs::copy(&b, source.join("IMG_0002.JPG")).unwrap();
+    let frame = tether.wait_for("frame", |v| v["event"] == "frame");
+    assert_eq!(
+        std::fs::read(frame["path"].as_str().unwrap()).unwrap(),
+        std::fs::read(&b).unwrap()
+    );
+    tether.stop();
+    assert!(
+        source.join("IMG_0001.JPG").exists(),
+        "the source is never changed"
+    );
+
+    // After a restart nothing is imported twice.
+    let tether = cam.tether(&["--folder", source_root.to_str().unwrap()]);
+    tether.connected();
+    let c = cam.image("JPG");
+    std::fs::copy(&c, source.join("IMG_0003.JPG")).unwrap();
+    let frame = tether.wait_for("frame", |v| v["event"] == "frame");
+    assert!(
+        frame["camera_path"]
+            .as_str()
+            .unwrap()
+            .ends_with("IMG_0003.JPG"),
+        "{frame}"
+    );
+    tether.stop();
+    assert_eq!(spool_files(&cam.spool()).len(), 3);
+}

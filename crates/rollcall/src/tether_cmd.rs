@@ -26,6 +26,12 @@ pub struct CamerasArgs {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
+enum Size {
+    Small,
+    Leave,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
 enum Target {
     Card,
     Ram,
@@ -50,6 +56,11 @@ pub struct TetherArgs {
     /// Never delete anything from the camera.
     #[arg(long)]
     keep_on_card: bool,
+
+    /// JPEG size: `small` picks the smallest size with a long side of at least 2000 px where
+    /// the body lets rollcall set it (faster transfer and decoding); `leave` keeps the body's.
+    #[arg(long, value_enum, default_value_t = Size::Leave)]
+    image_size: Size,
 
     /// Take frames from this folder (another tethering program, a card reader) instead of a
     /// camera. Files there are never changed or deleted.
@@ -214,13 +225,17 @@ fn camera_source(
     commands: mpsc::UnboundedReceiver<Command>,
     shutdown: watch::Receiver<bool>,
 ) -> Result<tokio::task::JoinHandle<Result<(), tether::TetherError>>> {
-    use tether::camera::{CameraConfig, CaptureTarget};
+    use tether::camera::{CameraConfig, CaptureTarget, ImageSize};
     let config = CameraConfig {
         camera: args.camera.clone(),
         capture_target: match args.capture_target {
             Target::Card => CaptureTarget::Card,
             Target::Ram => CaptureTarget::Ram,
             Target::Leave => CaptureTarget::Leave,
+        },
+        image_size: match args.image_size {
+            Size::Small => ImageSize::Small,
+            Size::Leave => ImageSize::Leave,
         },
         keep_on_card: args.keep_on_card,
         ..CameraConfig::default()

@@ -39,12 +39,27 @@ pub enum CaptureTarget {
     Leave,
 }
 
+/// The JPEG size the body should record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImageSize {
+    /// As set on the body.
+    Leave,
+    /// The smallest size whose long side still has at least [`SMALL_MIN_PIXELS`] pixels: a
+    /// 358×441 photo needs far less than 24 MP, and small files transfer and decode faster.
+    Small,
+}
+
+/// The long side, in pixels, that `ImageSize::Small` keeps at least.
+pub const SMALL_MIN_PIXELS: u32 = 2000;
+
 /// How to tether.
 #[derive(Debug, Clone)]
 pub struct CameraConfig {
     /// Connect only to a camera whose model contains this text or whose serial is this.
     pub camera: Option<String>,
     pub capture_target: CaptureTarget,
+    pub image_size: ImageSize,
     /// Never delete from the camera, even in internal-RAM mode.
     pub keep_on_card: bool,
     /// One event wait. Short, so a trigger or shutdown is never held up for long.
@@ -56,6 +71,7 @@ impl Default for CameraConfig {
         CameraConfig {
             camera: None,
             capture_target: CaptureTarget::Leave,
+            image_size: ImageSize::Leave,
             keep_on_card: false,
             wait: Duration::from_millis(200),
         }
@@ -169,15 +185,13 @@ async fn connect(
         return Ok(Connected { camera, name });
     }
     Err((
-        gphoto2::Error::new(libgphoto2_sys_model_not_found(), None),
+        gphoto2::Error::new(GP_ERROR_MODEL_NOT_FOUND, None),
         config.camera.clone().unwrap_or_default(),
     ))
 }
 
-/// GP_ERROR_MODEL_NOT_FOUND: no (matching) camera.
-fn libgphoto2_sys_model_not_found() -> i32 {
-    -105
-}
+/// `GP_ERROR_MODEL_NOT_FOUND` (gphoto2-result.h): no (matching) camera.
+const GP_ERROR_MODEL_NOT_FOUND: i32 = -105;
 
 async fn status_connected(context: &Context, c: &Connected) -> Status {
     let battery = c
@@ -207,30 +221,73 @@ async fn apply_settings(
     config: &CameraConfig,
     events: &mpsc::UnboundedSender<Event>,
 ) {
-    let choice = match config.capture_target {
-        CaptureTarget::Leave => return,
-        CaptureTarget::Card => ["Memory card", "card"],
-        CaptureTarget::Ram => ["Internal RAM", "sdram"],
-    };
-    let result = async {
-        let widget = c.camera.config_key::<RadioWidget>("capturetarget").await?;
-        let pick = widget
-            .choices_iter()
-            .find(|ch| choice.iter().any(|want| ch.eq_ignore_ascii_case(want)))
-            .unwrap_or_else(|| choice[0].to_string());
-        widget.set_choice(&pick)?;
-        c.camera.set_config(&widget).await
-    }
-    .await;
-    if let Err(e) = result {
+    let report = |what: &str, e: &dyn std::fmt::Display| {
         let _ = events.send(Event::Status(Status::Error {
-            message: format!("capture target not set: {e}"),
-            remedy: Some(
-                "在相机菜单中手动设置存储位置。 / Set the capture target on the camera itself."
-                    .into(),
-            ),
+            message: format!("{what} not set: {e}"),
+            remedy: Some(format!(
+                "请在相机菜单中手动设置（{what}）。 / Set it on the camera itself ({what})."
+            )),
         }));
+    };
+    if let Some(choice) = match config.capture_target {
+        CaptureTarget::Leave => None,
+        CaptureTarget::Card => Some(["Memory card", "card"]),
+        CaptureTarget::Ram => Some(["Internal RAM", "sdram"]),
+    } {
+        let result = async {
+            let widget = c.camera.config_key::<RadioWidget>("capturetarget").await?;
+            let pick = widget
+                .choices_iter()
+                .find(|ch| choice.iter().any(|want| ch.eq_ignore_ascii_case(want)))
+                .unwrap_or_else(|| choice[0].to_string());
+            widget.set_choice(&pick)?;
+            c.camera.set_config(&widget).await
+        }
+        .await;
+        if let Err(e) = result {
+            report("capturetarget", &e);
+        }
     }
+    if config.image_size == ImageSize::Small {
+        let result = async {
+            let widget = c.camera.config_key::<RadioWidget>("imagesize").await?;
+            let Some(pick) = smallest_enough(widget.choices_iter()) else {
+                return Ok(None);
+            };
+            if widget.readonly() {
+                return Err(gphoto2::Error::new(
+                    -2,
+                    Some(format!("read-only on this body; wanted {pick}")),
+                ));
+            }
+            widget.set_choice(&pick)?;
+            c.camera.set_config(&widget).await.map(|()| Some(pick))
+        }
+        .await;
+        match result {
+            Ok(Some(pick)) => tracing::info!(size = %pick, "JPEG size set"),
+            Ok(None) => {}
+            Err(e) => report("imagesize", &e),
+        }
+    }
+}
+
+/// From choices like `6000x4000`, the smallest whose long side is at least
+/// [`SMALL_MIN_PIXELS`]; the largest when none is.
+fn smallest_enough(choices: impl Iterator<Item = String>) -> Option<String> {
+    let sizes: Vec<(u32, String)> = choices
+        .filter_map(|c| {
+            let (w, h) = c.split_once(['x', 'X', '*'])?;
+            let (w, h): (u32, u32) = (w.trim().parse().ok()?, h.trim().parse().ok()?);
+            Some((w.max(h), c))
+        })
+        .collect();
+    sizes
+        .iter()
+        .filter(|(long, _)| *long >= SMALL_MIN_PIXELS)
+        .min_by_key(|(long, _)| *long)
+        .or_else(|| sizes.iter().max_by_key(|(long, _)| *long))
+        .map(|(_, c)| c.clone())
 }
 
 /// Tethers until `shutdown` turns true: connects, downloads every new file into the spool,
@@ -643,6 +700,44 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn small_size_keeps_enough_pixels() {
+        let choices = ["6016x4016", "4512x3008", "3008x2008", "1920x1280"].map(String::from);
+        assert_eq!(
+            smallest_enough(choices.into_iter()).as_deref(),
+            Some("3008x2008")
+        );
+        let tiny = ["640x480", "1024x768"].map(String::from);
+        assert_eq!(
+            smallest_enough(tiny.into_iter()).as_deref(),
+            Some("1024x768")
+        );
+        assert_eq!(
+            smallest_enough(["Large", "Small"].map(String::from).into_iter()),
+            None
+        );
+    }
+
+    #[test]
+    fn a_claimed_camera_gets_the_exact_remedy() {
+        // GP_ERROR_IO_USB_CLAIM: the desktop's gvfs holds the camera.
+        let e = gphoto2::Error::new(-53, None);
+        assert_eq!(e.kind(), ErrorKind::IoUsbClaim);
+        match status_for(&e, "Nikon DSC D750") {
+            Status::Error {
+                remedy: Some(r), ..
+            } => assert!(r.contains("gio mount -s gphoto2"), "{r}"),
+            other => panic!("{other:?}"),
+        }
+        let unplugged = gphoto2::Error::new(-52, None);
+        assert!(matches!(
+            status_for(&unplugged, "x"),
+            Status::Disconnected { .. }
+        ));
+        let busy = gphoto2::Error::new(-110, None);
+        assert!(matches!(status_for(&busy, "x"), Status::Busy { .. }));
+    }
 
     #[test]
     fn serial_is_read_from_the_summary() {
