@@ -605,3 +605,24 @@ fn folder_source_copies_each_finished_file_once_and_leaves_the_source_alone() {
     tether.stop();
     assert_eq!(spool_files(&cam.spool()).len(), 3);
 }
+
+#[test]
+fn only_the_configured_camera_is_used() {
+    let Some(cam) = VCam::new() else { return };
+    let tether = cam.tether(&["--camera", "Canon EOS"]);
+    let status = tether.wait_for("disconnected status", |v| v["status"] == "disconnected");
+    assert!(
+        status["reason"].as_str().unwrap().contains("no camera"),
+        "{status}"
+    );
+    tether.stop();
+    let tether = cam.tether(&["--camera", "D750"]);
+    let connected = tether.connected();
+    assert!(
+        connected["camera"]
+            .as_str()
+            .unwrap()
+            .starts_with("Nikon DSC D750")
+    );
+    tether.stop();
+}
