@@ -107,11 +107,19 @@ impl VCam {
     }
 
     fn tether(&self, extra: &[&str]) -> Tether {
+        self.tether_numbered(extra, None)
+    }
+
+    /// A tether whose camera numbers its files from `first` (VCAMERA_FIRST).
+    fn tether_numbered(&self, extra: &[&str], first: Option<&str>) -> Tether {
         let spool = self.spool();
         let mut args = vec!["tether", "--json", "--spool", spool.to_str().unwrap()];
         args.extend_from_slice(extra);
-        let mut child = self
-            .command(&args)
+        let mut cmd = self.command(&args);
+        if let Some(first) = first {
+            cmd.env("VCAMERA_FIRST", first);
+        }
+        let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -358,18 +366,7 @@ fn sigkill_during_downloads_loses_nothing_and_shows_no_partial_file() {
     for (round, chunk) in images.chunks(14).enumerate() {
         // Numbering restarts with each process; keep the card's names apart.
         let first = (1 + round * 100).to_string();
-        let tether = {
-            let spool = cam.spool();
-            let mut child = cam
-                .command(&["tether", "--json", "--spool", spool.to_str().unwrap()])
-                .env("VCAMERA_FIRST", &first)
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
-            let lines = reader(child.stdout.take().unwrap());
-            Tether { child, lines }
-        };
+        let tether = cam.tether_numbered(&[], Some(&first));
         tether.connected();
         for image in chunk {
             cam.press(&[image]);
@@ -406,18 +403,7 @@ fn sigkill_during_downloads_loses_nothing_and_shows_no_partial_file() {
     );
     // A last run fetches what the card still holds that never reached the spool. (A camera
     // in card mode never reuses a name that is on the card: start its numbering past them.)
-    let tether = {
-        let spool = cam.spool();
-        let mut child = cam
-            .command(&["tether", "--json", "--spool", spool.to_str().unwrap()])
-            .env("VCAMERA_FIRST", "901")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let lines = reader(child.stdout.take().unwrap());
-        Tether { child, lines }
-    };
+    let tether = cam.tether_numbered(&[], Some("901"));
     tether.connected();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -477,23 +463,7 @@ fn internal_ram_mode_deletes_from_the_camera_only_after_storing() {
 #[test]
 fn names_wrapping_after_9999_are_new_frames() {
     let Some(mut cam) = VCam::new() else { return };
-    let spool = cam.spool();
-    let mut child = cam
-        .command(&[
-            "tether",
-            "--json",
-            "--spool",
-            spool.to_str().unwrap(),
-            "--capture-target",
-            "ram",
-        ])
-        .env("VCAMERA_FIRST", "9998")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let lines = reader(child.stdout.take().unwrap());
-    let tether = Tether { child, lines };
+    let tether = cam.tether_numbered(&["--capture-target", "ram"], Some("9998"));
     tether.connected();
     let images: Vec<PathBuf> = (0..4).map(|_| cam.image("JPG")).collect();
     // One press at a time, as in a shoot: a camera never holds two files of one name.
