@@ -1,0 +1,271 @@
+//! Faces and landmarks: MediaPipe's full-range BlazeFace (detector, 6 keypoints) and FaceMesh
+//! (468 landmarks), converted to ONNX (see `models/convert.sh`, Apache-2.0, `models/NOTICE`),
+//! embedded in the binary and run with tract. No network, no files at run time.
+//!
+//! Both models see small inputs (192×192) sampled straight from the stored frame through the
+//! EXIF orientation, with area averaging, so the frame is never rotated or resized as a whole.
+
+use std::sync::{Arc, OnceLock};
+
+use tract_onnx::prelude::*;
+
+use crate::PipelineError;
+use crate::raster::Frame;
+
+const DETECTOR: &[u8] = include_bytes!("../models/face_detection_full_range.onnx");
+const MESH: &[u8] = include_bytes!("../models/face_landmark.onnx");
+const SIZE: usize = 192;
+/// Score limit before the sigmoid, as MediaPipe's decoder uses.
+const RAW_SCORE_LIMIT: f32 = 80.0;
+/// Detections below this score are dropped.
+pub const MIN_SCORE: f32 = 0.5;
+const NMS_IOU: f32 = 0.3;
+
+type Plan = Arc<TypedRunnableModel>;
+
+struct Models {
+    detector: Plan,
+    mesh: Plan,
+}
+
+fn load(bytes: &[u8]) -> TractResult<Plan> {
+    onnx()
+        .model_for_read(&mut std::io::Cursor::new(bytes))?
+        .with_input_fact(0, f32::fact([1, 3, SIZE, SIZE]).into())?
+        .into_optimized()?
+        .into_runnable()
+}
+
+fn models() -> Result<&'static Models, PipelineError> {
+    static MODELS: OnceLock<Result<Models, String>> = OnceLock::new();
+    MODELS
+        .get_or_init(|| {
+            Ok(Models {
+                detector: load(DETECTOR).map_err(|e| format!("face detector: {e}"))?,
+                mesh: load(MESH).map_err(|e| format!("face mesh: {e}"))?,
+            })
+        })
+        .as_ref()
+        .map_err(|e| PipelineError::Model(e.clone()))
+}
+
+/// Loads the models now (they load lazily otherwise); a daemon calls this at start.
+pub fn warm_up() -> Result<(), PipelineError> {
+    models().map(|_| ())
+}
+
+/// A face found by the detector, in display pixels of the decoded frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detection {
+    pub score: f32,
+    /// xmin, ymin, xmax, ymax.
+    pub bbox: [f32; 4],
+    /// Image-left eye (the subject's right), image-right eye, nose tip, mouth, tragions.
+    pub keypoints: [[f32; 2]; 6],
+}
+
+impl Detection {
+    pub fn width(&self) -> f32 {
+        self.bbox[2] - self.bbox[0]
+    }
+}
+
+/// A 192×192 input: `map(u, v)` gives the display point of input pixel centre (u, v) and
+/// `footprint` the input pixel's size in display pixels, for area averaging.
+fn sample_input(
+    frame: &Frame,
+    map: impl Fn(f32, f32) -> (f32, f32),
+    footprint: f32,
+    range: (f32, f32),
+) -> Tensor {
+    let (dw, dh) = frame.display_size();
+    let (dw, dh) = (dw as f32, dh as f32);
+    // Supersample up to 4×4 points per input pixel.
+    let n = (footprint.ceil() as usize).clamp(1, 4);
+    let step = footprint / n as f32;
+    let (lo, hi) = range;
+    let mut input = tract_ndarray::Array4::<f32>::zeros((1, 3, SIZE, SIZE));
+    for v in 0..SIZE {
+        for u in 0..SIZE {
+            let mut acc = [0.0f32; 3];
+            let mut count = 0.0;
+            for j in 0..n {
+                for i in 0..n {
+                    let du = (i as f32 + 0.5) * step / footprint - 0.5;
+                    let dv = (j as f32 + 0.5) * step / footprint - 0.5;
+                    let (x, y) = map(u as f32 + 0.5 + du, v as f32 + 0.5 + dv);
+                    if x < 0.0 || y < 0.0 || x >= dw || y >= dh {
+                        count += 1.0; // letterbox: black
+                        continue;
+                    }
+                    let p = frame.sample(x, y);
+                    for c in 0..3 {
+                        acc[c] += p[c];
+                    }
+                    count += 1.0;
+                }
+            }
+            for c in 0..3 {
+                input[[0, c, v, u]] = lo + (acc[c] / count / 255.0) * (hi - lo);
+            }
+        }
+    }
+    input.into_tensor()
+}
+
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x.clamp(-RAW_SCORE_LIMIT, RAW_SCORE_LIMIT)).exp())
+}
+
+fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
+    let ix = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0);
+    let iy = (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
+    let inter = ix * iy;
+    let union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter;
+    if union <= 0.0 { 0.0 } else { inter / union }
+}
+
+/// Weighted non-maximum suppression, as MediaPipe does for BlazeFace.
+fn weighted_nms(mut dets: Vec<Detection>) -> Vec<Detection> {
+    dets.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut out = Vec::new();
+    while let Some(best) = dets.first().cloned() {
+        let (group, rest): (Vec<_>, Vec<_>) = dets
+            .into_iter()
+            .partition(|d| iou(&best.bbox, &d.bbox) > NMS_IOU);
+        dets = rest;
+        let total: f32 = group.iter().map(|d| d.score).sum();
+        let mut merged = best.clone();
+        merged.bbox = [0.0; 4];
+        merged.keypoints = [[0.0; 2]; 6];
+        for d in &group {
+            let w = d.score / total;
+            for i in 0..4 {
+                merged.bbox[i] += d.bbox[i] * w;
+            }
+            for k in 0..6 {
+                merged.keypoints[k][0] += d.keypoints[k][0] * w;
+                merged.keypoints[k][1] += d.keypoints[k][1] * w;
+            }
+        }
+        out.push(merged);
+    }
+    out
+}
+
+/// Every face the full-range detector finds in the frame, best first.
+pub fn faces(frame: &Frame) -> Result<Vec<Detection>, PipelineError> {
+    let models = models()?;
+    let (dw, dh) = frame.display_size();
+    // Letterbox the display picture into the square input.
+    let side = dw.max(dh) as f32;
+    let (ox, oy) = ((dw as f32 - side) / 2.0, (dh as f32 - side) / 2.0);
+    let k = side / SIZE as f32;
+    let input = sample_input(frame, |u, v| (ox + u * k, oy + v * k), k, (-1.0, 1.0));
+    let out = models
+        .detector
+        .run(tvec!(input.into()))
+        .map_err(|e| PipelineError::Model(e.to_string()))?;
+    let boxes = out[0]
+        .to_plain_array_view::<f32>()
+        .map_err(|e| PipelineError::Model(e.to_string()))?;
+    let scores = out[1]
+        .to_plain_array_view::<f32>()
+        .map_err(|e| PipelineError::Model(e.to_string()))?;
+    let grid = SIZE / 4; // one anchor per cell of a stride-4 grid
+    let mut dets = Vec::new();
+    for a in 0..grid * grid {
+        let score = sigmoid(scores[[0, a, 0]]);
+        if score < MIN_SCORE {
+            continue;
+        }
+        let (ax, ay) = (
+            ((a % grid) as f32 + 0.5) / grid as f32,
+            ((a / grid) as f32 + 0.5) / grid as f32,
+        );
+        let r = |i: usize| boxes[[0, a, i]] / SIZE as f32;
+        let (cx, cy, w, h) = (r(0) + ax, r(1) + ay, r(2), r(3));
+        if w <= 0.0 || h <= 0.0 {
+            continue;
+        }
+        // Normalised input coordinates to display pixels.
+        let to = |x: f32, y: f32| [ox + x * side, oy + y * side];
+        let tl = to(cx - w / 2.0, cy - h / 2.0);
+        let br = to(cx + w / 2.0, cy + h / 2.0);
+        let mut keypoints = [[0.0; 2]; 6];
+        for (kk, kp) in keypoints.iter_mut().enumerate() {
+            *kp = to(r(4 + 2 * kk) + ax, r(5 + 2 * kk) + ay);
+        }
+        dets.push(Detection {
+            score,
+            bbox: [tl[0], tl[1], br[0], br[1]],
+            keypoints,
+        });
+    }
+    Ok(weighted_nms(dets))
+}
+
+/// FaceMesh's 468 landmarks in display pixels of the decoded frame, and its face-presence
+/// score.
+#[derive(Debug, Clone)]
+pub struct Mesh {
+    pub points: Vec<[f32; 3]>,
+    pub presence: f32,
+}
+
+impl Mesh {
+    pub fn xy(&self, i: usize) -> [f32; 2] {
+        [self.points[i][0], self.points[i][1]]
+    }
+
+    /// Mean of several landmarks.
+    pub fn centroid(&self, idx: &[usize]) -> [f32; 2] {
+        let n = idx.len() as f32;
+        let (sx, sy) = idx.iter().fold((0.0, 0.0), |(sx, sy), &i| {
+            (sx + self.points[i][0], sy + self.points[i][1])
+        });
+        [sx / n, sy / n]
+    }
+}
+
+/// Runs FaceMesh on the region of a detection: a square 1.5× the detection box, turned so
+/// the eyes are level.
+pub fn mesh(frame: &Frame, det: &Detection) -> Result<Mesh, PipelineError> {
+    let models = models()?;
+    let [l, r] = [det.keypoints[0], det.keypoints[1]];
+    let angle = (r[1] - l[1]).atan2(r[0] - l[0]);
+    let (cx, cy) = (
+        (det.bbox[0] + det.bbox[2]) / 2.0,
+        (det.bbox[1] + det.bbox[3]) / 2.0,
+    );
+    let side = (det.bbox[2] - det.bbox[0]).max(det.bbox[3] - det.bbox[1]) * 1.5;
+    let k = side / SIZE as f32;
+    let (cos, sin) = (angle.cos(), angle.sin());
+    let map = move |u: f32, v: f32| {
+        let (du, dv) = ((u - SIZE as f32 / 2.0) * k, (v - SIZE as f32 / 2.0) * k);
+        (cx + du * cos - dv * sin, cy + du * sin + dv * cos)
+    };
+    let input = sample_input(frame, map, k, (0.0, 1.0));
+    let out = models
+        .mesh
+        .run(tvec!(input.into()))
+        .map_err(|e| PipelineError::Model(e.to_string()))?;
+    let raw = out[0]
+        .to_plain_array_view::<f32>()
+        .map_err(|e| PipelineError::Model(e.to_string()))?;
+    let flag = out[1]
+        .to_plain_array_view::<f32>()
+        .map_err(|e| PipelineError::Model(e.to_string()))?;
+    let raw: Vec<f32> = raw.iter().copied().collect();
+    let points = raw
+        .chunks_exact(3)
+        .map(|p| {
+            let (x, y) = map(p[0], p[1]);
+            [x, y, p[2] * k]
+        })
+        .collect();
+    Ok(Mesh {
+        points,
+        presence: sigmoid(flag.iter().copied().next().unwrap_or(-RAW_SCORE_LIMIT)),
+    })
+}
