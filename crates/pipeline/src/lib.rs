@@ -1,13 +1,30 @@
 //! From a camera frame to a photo for the social-security card, with a verdict per check.
 //!
-//! Pure: bytes in, photo and report out. No files, no clock reads beyond timing, no threads.
+//! Pure: bytes in, photo and report out. No files, no threads; the only clock read is for the
+//! stage timings in the report.
 //!
 //! - [`decode`]: bytes → [`raster::Frame`] (format by content, EXIF orientation, DCT scaling).
 //! - [`detect`]: faces (BlazeFace full-range) and landmarks (FaceMesh) with tract.
+//! - [`measure`]: eyes, roll, face width, yaw, top of the hair.
+//! - [`crop`]: the placement that satisfies the standard, and the rendering.
+//! - [`checks`]: every clause of the standard as a check; [`encode`]: JPEG to the size window.
+//! - [`spec`]: the profile holding every limit. [`process`] runs them all.
 
+pub mod checks;
+pub mod crop;
 pub mod decode;
 pub mod detect;
+pub mod encode;
+pub mod measure;
 pub mod raster;
+pub mod spec;
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+pub use checks::Check;
+pub use spec::Profile;
 
 /// Why a frame could not be processed at all (as opposed to failing a check).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -24,4 +41,263 @@ pub enum PipelineError {
     TooLarge { width: u32, height: u32 },
     #[error("face model: {0}")]
     Model(String),
+}
+
+impl PipelineError {
+    /// What the operator should do, in Chinese.
+    pub fn zh(&self) -> &'static str {
+        match self {
+            PipelineError::Empty => "文件是空的，请重拍",
+            PipelineError::NotAnImage => "不是照片文件",
+            PipelineError::Raw => "RAW 文件不处理，请设置相机同时保存 JPEG",
+            PipelineError::Corrupt(_) => "照片文件损坏（传输中断？），请重拍",
+            PipelineError::TooLarge { .. } => "照片尺寸过大",
+            PipelineError::Model(_) => "人脸模型加载失败（程序问题，请联系技术支持）",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Pass,
+    Fail,
+}
+
+/// Face geometry in the photo.
+#[derive(Debug, Clone, Serialize)]
+pub struct FaceOut {
+    /// The subject's left eye (image right).
+    pub eye_left: [f32; 2],
+    pub eye_right: [f32; 2],
+    pub face_width: f32,
+    pub head_top: f32,
+}
+
+/// The source frame as displayed (camera pixels).
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceInfo {
+    pub width: u32,
+    pub height: u32,
+    pub orientation: u8,
+    pub eye_left: Option<[f32; 2]>,
+    pub eye_right: Option<[f32; 2]>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Timings {
+    pub decode: f32,
+    pub detect: f32,
+    pub crop: f32,
+    pub checks: f32,
+    pub encode: f32,
+    pub total: f32,
+}
+
+/// Everything the pipeline found out about one frame.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub verdict: Verdict,
+    /// The photo, whenever a crop was possible (also when another check failed, so the
+    /// operator sees it); only a `Pass` is filed.
+    #[serde(skip)]
+    pub photo: Option<Vec<u8>>,
+    pub quality: Option<u8>,
+    pub checks: Vec<Check>,
+    pub face: Option<FaceOut>,
+    pub source: SourceInfo,
+    pub warnings: Vec<String>,
+    pub timings_ms: Timings,
+}
+
+impl Report {
+    /// The messages of the failed checks.
+    pub fn reasons(&self) -> Vec<String> {
+        self.checks
+            .iter()
+            .filter(|c| !c.ok)
+            .map(|c| c.message.clone())
+            .collect()
+    }
+}
+
+fn ms(t: Instant) -> f32 {
+    t.elapsed().as_secs_f32() * 1000.0
+}
+
+/// Faces whose detection box is at least this fraction of the largest count as people.
+const PERSON_MIN_RELATIVE_SIZE: f32 = 0.35;
+
+/// Processes one frame.
+pub fn process(bytes: &[u8], profile: &Profile) -> Result<Report, PipelineError> {
+    let start = Instant::now();
+    let decoded = decode::decode(bytes)?;
+    let frame = &decoded.frame;
+    let mut timings = Timings {
+        decode: ms(start),
+        ..Timings::default()
+    };
+    let mut warnings = Vec::new();
+    if let Some(v) = decoded.invalid_orientation {
+        warnings.push(format!("invalid EXIF orientation {v}, treated as upright"));
+    }
+    let scale = frame.scale();
+    let mut source = SourceInfo {
+        width: frame.full_width,
+        height: frame.full_height,
+        orientation: frame.orientation.0,
+        eye_left: None,
+        eye_right: None,
+    };
+    let mut report = |checks: Vec<Check>,
+                      photo: Option<encode::Encoded>,
+                      face: Option<FaceOut>,
+                      source: SourceInfo,
+                      mut timings: Timings| {
+        timings.total = ms(start);
+        let verdict = if checks.iter().all(|c| c.ok) {
+            Verdict::Pass
+        } else {
+            Verdict::Fail
+        };
+        Report {
+            verdict,
+            quality: photo.as_ref().map(|p| p.quality),
+            photo: photo.map(|p| p.bytes),
+            checks,
+            face,
+            source,
+            warnings: std::mem::take(&mut warnings),
+            timings_ms: timings,
+        }
+    };
+
+    let t = Instant::now();
+    let faces = detect::faces(frame)?;
+    let largest = faces
+        .iter()
+        .map(detect::Detection::width)
+        .fold(0.0f32, f32::max);
+    let people = faces
+        .iter()
+        .filter(|f| f.width() >= PERSON_MIN_RELATIVE_SIZE * largest)
+        .count();
+    let single = Check {
+        name: "single_face",
+        ok: people == 1,
+        value: people as f32,
+        limit: "1".into(),
+        message: match people {
+            0 => "没有检测到人脸，请让学生站到相机前 / no face found".into(),
+            1 => String::new(),
+            _ => "画面中不止一个人，请只留一人 / more than one person in the frame".into(),
+        },
+    };
+    if people != 1 {
+        timings.detect = ms(t);
+        return Ok(report(vec![single], None, None, source, timings));
+    }
+    let mesh = detect::mesh(frame, &faces[0])?;
+    let m = measure::measure(frame, &mesh);
+    timings.detect = ms(t);
+    source.eye_left = Some([m.eye_left[0] / scale, m.eye_left[1] / scale]);
+    source.eye_right = Some([m.eye_right[0] / scale, m.eye_right[1] / scale]);
+    let roll = Check {
+        name: "roll",
+        ok: m.roll_deg.abs() <= profile.max_roll_deg,
+        value: m.roll_deg,
+        limit: format!("|x| ≤ {}°", profile.max_roll_deg),
+        message: if m.roll_deg.abs() <= profile.max_roll_deg {
+            String::new()
+        } else {
+            "头部倾斜，请摆正头部 / head tilted: hold the head straight".into()
+        },
+    };
+
+    let t = Instant::now();
+    let placement = match crop::solve(&m, frame, profile) {
+        Ok(p) => p,
+        Err(failure) => {
+            timings.crop = ms(t);
+            let mut checks = vec![single, roll];
+            if failure.check != "roll" {
+                checks.push(Check {
+                    name: failure.check,
+                    ok: false,
+                    value: f32::NAN,
+                    limit: "a crop inside the frame".into(),
+                    message: format!("{} / {}", failure.zh, failure.en),
+                });
+            }
+            return Ok(report(checks, None, None, source, timings));
+        }
+    };
+    let img = crop::render(frame, &m, &placement, profile);
+    timings.crop = ms(t);
+
+    let t = Instant::now();
+    let mut checks = vec![single];
+    let geometric = checks::run(&img, &m, &placement, profile);
+    let (geo, rest): (Vec<_>, Vec<_>) = geometric.into_iter().partition(|c| {
+        matches!(
+            c.name,
+            "face_width" | "head_top" | "eye_center_x" | "eye_line"
+        )
+    });
+    checks.extend(geo);
+    checks.push(roll);
+    let (yaw, rest): (Vec<_>, Vec<_>) = rest.into_iter().partition(|c| c.name == "yaw");
+    checks.extend(yaw);
+    timings.checks = ms(t);
+
+    let t = Instant::now();
+    let encoded = encode::encode(&img, profile)?;
+    timings.encode = ms(t);
+    let header = encode::inspect(&encoded.bytes);
+    let resolution_ok = header
+        == Some((
+            profile.width as u16,
+            profile.height as u16,
+            3,
+            1,
+            profile.dpi,
+        ));
+    checks.push(Check {
+        name: "resolution",
+        ok: resolution_ok,
+        value: profile.width as f32,
+        limit: format!(
+            "{}×{} px, {} dpi, 24-bit RGB",
+            profile.width, profile.height, profile.dpi
+        ),
+        message: if resolution_ok {
+            String::new()
+        } else {
+            "输出格式错误（程序问题）/ wrong output format".into()
+        },
+    });
+    checks.extend(rest);
+    let size = encoded.bytes.len() as f32 / 1000.0;
+    let size_ok = size >= profile.size_min_kb as f32 && size <= profile.size_max_kb as f32;
+    checks.push(Check {
+        name: "file_size",
+        ok: size_ok,
+        value: size,
+        limit: format!(
+            "{}–{} KB (quality {})",
+            profile.size_min_kb, profile.size_max_kb, encoded.quality
+        ),
+        message: if size_ok {
+            String::new()
+        } else {
+            "文件大小超出范围 / file size outside the window".into()
+        },
+    });
+    let face = FaceOut {
+        eye_left: placement.to_output(&m, m.eye_left),
+        eye_right: placement.to_output(&m, m.eye_right),
+        face_width: placement.face_width,
+        head_top: placement.head_top,
+    };
+    Ok(report(checks, Some(encoded), Some(face), source, timings))
 }

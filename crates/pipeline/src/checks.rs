@@ -1,0 +1,339 @@
+//! The photo standard as checks. Geometric checks use the landmarks mapped into the photo;
+//! the others look at the photo's pixels: the backdrop outside the head and shoulders, the two
+//! halves of the face, the face's exposure and focus, the clothing below the chin.
+
+use serde::Serialize;
+
+use crate::crop::Placement;
+use crate::measure::Measures;
+use crate::raster::Rgb;
+use crate::spec::Profile;
+
+/// One check's result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Check {
+    pub name: &'static str,
+    pub ok: bool,
+    pub value: f32,
+    /// The limit in words (`179–255`, `≥ 207`).
+    pub limit: String,
+    /// What the photographer should do when it fails (Chinese; English follows after " / ").
+    pub message: String,
+}
+
+fn check(name: &'static str, ok: bool, value: f32, limit: String, fail: &str) -> Check {
+    Check {
+        name,
+        ok,
+        value,
+        limit,
+        message: if ok { String::new() } else { fail.to_string() },
+    }
+}
+
+fn within(v: f32, r: [f32; 2]) -> bool {
+    v >= r[0] && v <= r[1]
+}
+
+fn luma(p: [u8; 3]) -> f32 {
+    0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32
+}
+
+/// Mean luminance, mean chroma (max − min channel) and luminance standard deviation of the
+/// pixels in the given rectangles (clamped to the image).
+fn region_stats(img: &Rgb, rects: &[[f32; 4]]) -> Option<(f32, f32, f32)> {
+    let (mut n, mut sl, mut sl2, mut sc) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
+    for r in rects {
+        let x0 = r[0].max(0.0) as u32;
+        let y0 = r[1].max(0.0) as u32;
+        let x1 = (r[2].min(img.width as f32)).max(0.0) as u32;
+        let y1 = (r[3].min(img.height as f32)).max(0.0) as u32;
+        for y in y0..y1 {
+            for x in x0..x1 {
+                let p = img.pixel(x, y);
+                let l = f64::from(luma(p));
+                let c = f64::from(*p.iter().max().unwrap_or(&0) - *p.iter().min().unwrap_or(&0));
+                n += 1.0;
+                sl += l;
+                sl2 += l * l;
+                sc += c;
+            }
+        }
+    }
+    (n >= 20.0).then(|| {
+        let mean = sl / n;
+        (
+            (mean) as f32,
+            (sc / n) as f32,
+            ((sl2 / n - mean * mean).max(0.0)).sqrt() as f32,
+        )
+    })
+}
+
+/// The backdrop colour: the median of a top corner patch (the brighter corner, since hair that
+/// reaches a corner is darker than a white wall).
+fn corner_color(img: &Rgb) -> [f32; 3] {
+    let k = 12.min(img.width).min(img.height);
+    let median = |x0: u32| {
+        let mut px: Vec<[u8; 3]> = Vec::new();
+        for y in 0..k {
+            for x in x0..x0 + k {
+                px.push(img.pixel(x, y));
+            }
+        }
+        let mut out = [0.0; 3];
+        for (c, o) in out.iter_mut().enumerate() {
+            let mut v: Vec<u8> = px.iter().map(|p| p[c]).collect();
+            v.sort_unstable();
+            *o = f32::from(v[v.len() / 2]);
+        }
+        out
+    };
+    let (l, r) = (median(0), median(img.width - k));
+    let lum = |c: [f32; 3]| 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2];
+    if lum(l) >= lum(r) { l } else { r }
+}
+
+/// Stats of the pixels in `rects` whose colour is within `tolerance` of `reference`, and the
+/// fraction of pixels that were.
+fn backdrop_stats(
+    img: &Rgb,
+    rects: &[[f32; 4]],
+    reference: [f32; 3],
+    tolerance: f32,
+) -> Option<((f32, f32, f32), f32)> {
+    let (mut n, mut total, mut sl, mut sl2, mut sc) = (0.0f64, 0.0f64, 0.0f64, 0.0f64, 0.0f64);
+    for r in rects {
+        let x0 = r[0].max(0.0) as u32;
+        let y0 = r[1].max(0.0) as u32;
+        let x1 = (r[2].min(img.width as f32)).max(0.0) as u32;
+        let y1 = (r[3].min(img.height as f32)).max(0.0) as u32;
+        for y in y0..y1 {
+            for x in x0..x1 {
+                let p = img.pixel(x, y);
+                total += 1.0;
+                let d = ((p[0] as f32 - reference[0]).powi(2)
+                    + (p[1] as f32 - reference[1]).powi(2)
+                    + (p[2] as f32 - reference[2]).powi(2))
+                .sqrt();
+                if d > tolerance {
+                    continue;
+                }
+                let l = f64::from(luma(p));
+                n += 1.0;
+                sl += l;
+                sl2 += l * l;
+                sc += f64::from(*p.iter().max().unwrap_or(&0) - *p.iter().min().unwrap_or(&0));
+            }
+        }
+    }
+    (n >= 20.0).then(|| {
+        let mean = sl / n;
+        (
+            (
+                mean as f32,
+                (sc / n) as f32,
+                (sl2 / n - mean * mean).max(0.0).sqrt() as f32,
+            ),
+            (n / total) as f32,
+        )
+    })
+}
+
+/// Variance of the 4-neighbour Laplacian of luminance inside a rectangle.
+fn sharpness(img: &Rgb, r: [f32; 4]) -> f32 {
+    let x0 = (r[0].max(1.0)) as u32;
+    let y0 = (r[1].max(1.0)) as u32;
+    let x1 = (r[2].min(img.width as f32 - 1.0)).max(0.0) as u32;
+    let y1 = (r[3].min(img.height as f32 - 1.0)).max(0.0) as u32;
+    let (mut n, mut s, mut s2) = (0.0f64, 0.0f64, 0.0f64);
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let c = luma(img.pixel(x, y));
+            let lap = luma(img.pixel(x - 1, y))
+                + luma(img.pixel(x + 1, y))
+                + luma(img.pixel(x, y - 1))
+                + luma(img.pixel(x, y + 1))
+                - 4.0 * c;
+            n += 1.0;
+            s += f64::from(lap);
+            s2 += f64::from(lap * lap);
+        }
+    }
+    if n < 1.0 {
+        return 0.0;
+    }
+    let mean = s / n;
+    (s2 / n - mean * mean) as f32
+}
+
+/// Everything but `single_face`, `roll` (judged before the crop) and `file_size` (after
+/// encoding).
+pub fn run(img: &Rgb, m: &Measures, p: &Placement, profile: &Profile) -> Vec<Check> {
+    let mut out = Vec::new();
+    let (w, h) = (profile.width as f32, profile.height as f32);
+    let fw = p.face_width;
+    let chin = p.to_output(m, m.chin);
+    let (ex, ey) = (p.eye_x, p.eye_y);
+
+    out.push(check(
+        "face_width",
+        within(fw, profile.face_width),
+        fw,
+        format!("{}–{}", profile.face_width[0], profile.face_width[1]),
+        "头像大小不合适，请调整距离 / face size out of range: adjust the distance",
+    ));
+    let head_ok = within(p.head_top, profile.head_top) || p.hair_cut;
+    out.push(check(
+        "head_top",
+        head_ok,
+        p.head_top,
+        format!("{}–{}", profile.head_top[0], profile.head_top[1]),
+        "头顶位置不合适 / top of the head out of place",
+    ));
+    out.push(check(
+        "eye_center_x",
+        within(ex, profile.eye_center_x),
+        ex,
+        format!("{}–{}", profile.eye_center_x[0], profile.eye_center_x[1]),
+        "人像不居中 / not centred",
+    ));
+    out.push(check(
+        "eye_line",
+        h - ey >= profile.eye_line_min,
+        h - ey,
+        format!("≥ {}", profile.eye_line_min),
+        "眼睛位置太低，请抬高相机 / eyes too low",
+    ));
+    out.push(check(
+        "yaw",
+        m.yaw.abs() <= profile.max_yaw,
+        m.yaw,
+        format!("|x| ≤ {}", profile.max_yaw),
+        "请正对镜头，不要侧脸 / face the camera",
+    ));
+
+    // Backdrop: above the head and the strips beside it above the shoulders, where the colour
+    // is the corner's (hair that reaches into these strips is not backdrop).
+    let top = (p.head_top - 4.0).max(0.0);
+    let side = 0.09 * w;
+    let backdrop_rects = [
+        [side, 0.0, w - side, top],
+        [0.0, 0.0, side, ey],
+        [w - side, 0.0, w, ey],
+    ];
+    let bg = backdrop_stats(img, &backdrop_rects, corner_color(img), 45.0);
+    let ((bg_luma, bg_chroma, bg_std), _coverage) = bg.unwrap_or(((0.0, 0.0, 0.0), 0.0));
+    out.push(check(
+        "background_white",
+        bg.is_some()
+            && bg_luma >= profile.background_min_luma
+            && bg_chroma <= profile.background_max_chroma,
+        bg_luma,
+        format!(
+            "luminance ≥ {}, chroma ≤ {}",
+            profile.background_min_luma, profile.background_max_chroma
+        ),
+        "背景不是白色，请用白色背景并补光 / backdrop not white",
+    ));
+    out.push(check(
+        "background_uniform",
+        bg.is_some() && bg_std <= profile.background_max_std,
+        bg_std,
+        format!("≤ {}", profile.background_max_std),
+        "背景不均匀，请移除背景上的物品 / backdrop not uniform",
+    ));
+    // Shadow: the backdrop right beside the head, left against right.
+    let (face_l, face_r) = (ex - fw / 2.0, ex + fw / 2.0);
+    let band = [ey - 0.45 * fw, chin[1].min(h)];
+    let near_l = region_stats(
+        img,
+        &[[
+            (face_l - 0.42 * fw).max(0.0),
+            band[0],
+            (face_l - 0.1 * fw).max(0.0),
+            band[1],
+        ]],
+    );
+    let near_r = region_stats(
+        img,
+        &[[
+            (face_r + 0.1 * fw).min(w),
+            band[0],
+            (face_r + 0.42 * fw).min(w),
+            band[1],
+        ]],
+    );
+    let shadow_ratio = match (near_l, near_r) {
+        (Some(l), Some(r)) => l.0.min(r.0) / l.0.max(r.0).max(1.0),
+        _ => 1.0,
+    };
+    out.push(check(
+        "background_shadow",
+        shadow_ratio >= profile.background_shadow_min_ratio,
+        shadow_ratio,
+        format!("≥ {}", profile.background_shadow_min_ratio),
+        "头像后面有阴影，请离背景远一点或调整灯光 / shadow on the backdrop",
+    ));
+    // The face: cheeks left and right below the eyes.
+    let cheek_band = [ey + 0.08 * fw, ey + 0.38 * fw];
+    let half_l = region_stats(
+        img,
+        &[[ex - 0.36 * fw, cheek_band[0], ex - 0.12 * fw, cheek_band[1]]],
+    );
+    let half_r = region_stats(
+        img,
+        &[[ex + 0.12 * fw, cheek_band[0], ex + 0.36 * fw, cheek_band[1]]],
+    );
+    let face_ratio = match (half_l, half_r) {
+        (Some(l), Some(r)) => l.0.min(r.0) / l.0.max(r.0).max(1.0),
+        _ => 1.0,
+    };
+    out.push(check(
+        "face_shadow",
+        face_ratio >= profile.face_shadow_min_ratio,
+        face_ratio,
+        format!("≥ {}", profile.face_shadow_min_ratio),
+        "脸上有阴影，请调整灯光 / shadow on the face",
+    ));
+    let face_rect = [
+        ex - 0.35 * fw,
+        ey - 0.1 * fw,
+        ex + 0.35 * fw,
+        chin[1] - 0.1 * fw,
+    ];
+    let exposure = region_stats(img, &[face_rect]).map(|s| s.0).unwrap_or(0.0);
+    out.push(check(
+        "exposure",
+        within(exposure, profile.exposure),
+        exposure,
+        format!("{}–{}", profile.exposure[0], profile.exposure[1]),
+        if exposure < profile.exposure[0] {
+            "脸部太暗，请补光 / face too dark"
+        } else {
+            "脸部过亮，请减弱灯光 / face too bright"
+        },
+    ));
+    let sharp = sharpness(img, face_rect);
+    out.push(check(
+        "sharpness",
+        sharp >= profile.sharpness_min,
+        sharp,
+        format!("≥ {}", profile.sharpness_min),
+        "照片模糊，请对焦后重拍 / blurred: focus and retake",
+    ));
+    // Clothing: below the chin, between the shoulders.
+    let below = [ex - 0.45 * fw, chin[1] + 0.25 * fw, ex + 0.45 * fw, h];
+    let clothing = region_stats(img, &[below]);
+    let contrast = clothing
+        .map(|c| (bg_luma - c.0).abs().max((c.1 - bg_chroma).abs()))
+        .unwrap_or(f32::MAX);
+    out.push(check(
+        "clothing_contrast",
+        contrast >= profile.clothing_min_contrast,
+        if contrast == f32::MAX { -1.0 } else { contrast },
+        format!("≥ {}", profile.clothing_min_contrast),
+        "衣服颜色与背景太接近，请换深色衣服 / clothing too close to the backdrop colour",
+    ));
+    out
+}

@@ -1,0 +1,207 @@
+//! The crop: a similarity transform from the source frame to the photo, solved so that the
+//! standard's geometry holds — eye midpoint centred, face width, top of the hair and eye line
+//! inside their windows — with small roll levelled. Rendering warps the rotated crop at source
+//! resolution and resizes it with a Lanczos filter (fast_image_resize, SIMD).
+
+use fast_image_resize::images::Image;
+use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use serde::Serialize;
+
+use crate::measure::{Measures, Point};
+use crate::raster::{Frame, Rgb};
+use crate::spec::Profile;
+
+/// Where the crop puts things, in output pixels, and how.
+#[derive(Debug, Clone, Serialize)]
+pub struct Placement {
+    /// Output pixels per decoded source pixel.
+    pub scale: f32,
+    /// Output pixels per full-resolution camera pixel.
+    pub upscale: f32,
+    /// Rotation applied (degrees): the measured roll, removed.
+    pub rotation_deg: f32,
+    pub eye_x: f32,
+    pub eye_y: f32,
+    pub head_top: f32,
+    pub face_width: f32,
+    /// The hair had to be cut at the top (allowed when nothing else satisfies the rules).
+    pub hair_cut: bool,
+}
+
+/// Why no crop can satisfy the standard, in words the photographer can act on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CropFailure {
+    pub check: &'static str,
+    pub zh: &'static str,
+    pub en: &'static str,
+}
+
+impl Placement {
+    /// Maps an output point to source display coordinates (decoded raster).
+    pub fn to_source(&self, m: &Measures, u: f32, v: f32) -> Point {
+        let (dx, dy) = ((u - self.eye_x) / self.scale, (v - self.eye_y) / self.scale);
+        let t = self.rotation_deg.to_radians();
+        let (c, s) = (t.cos(), t.sin());
+        [
+            m.eye_mid[0] + dx * c - dy * s,
+            m.eye_mid[1] + dx * s + dy * c,
+        ]
+    }
+
+    /// Maps a source point to output coordinates.
+    pub fn to_output(&self, m: &Measures, p: Point) -> Point {
+        let (dx, dy) = (p[0] - m.eye_mid[0], p[1] - m.eye_mid[1]);
+        let t = -self.rotation_deg.to_radians();
+        let (c, s) = (t.cos(), t.sin());
+        [
+            self.eye_x + (dx * c - dy * s) * self.scale,
+            self.eye_y + (dx * s + dy * c) * self.scale,
+        ]
+    }
+}
+
+/// Solves the placement. `frame_scale` is decoded pixels per camera pixel.
+pub fn solve(m: &Measures, frame: &Frame, profile: &Profile) -> Result<Placement, CropFailure> {
+    if m.roll_deg.abs() > profile.max_roll_deg {
+        return Err(CropFailure {
+            check: "roll",
+            zh: "头部倾斜，请摆正头部",
+            en: "head tilted: hold the head straight",
+        });
+    }
+    if m.hair_cut_by_frame {
+        return Err(CropFailure {
+            check: "head_top",
+            zh: "头顶超出画面，请降低相机或后退",
+            en: "top of the head outside the frame: lower the camera or step back",
+        });
+    }
+    let fw = m.face_width.max(1.0);
+    let (s_min, s_max) = (profile.face_width[0] / fw, profile.face_width[1] / fw);
+    let s_pref = profile.target_face_width() / fw;
+    let max_eye_y = profile.max_eye_y();
+    // Preferred: face width in the middle of its window, hair top in the middle of its own;
+    // then shrink (down to the smallest allowed face) until the eye line is high enough; if the
+    // hair is so tall that even that fails, cut the hair (the standard allows it).
+    let mut s = s_pref;
+    let mut head_top = profile.target_head_top();
+    let mut hair_cut = false;
+    if head_top + s * m.hair_above_eyes > max_eye_y {
+        head_top = profile.head_top[0];
+        s = ((max_eye_y - head_top) / m.hair_above_eyes.max(1.0)).clamp(s_min, s_max);
+        if head_top + s * m.hair_above_eyes > max_eye_y {
+            hair_cut = true;
+            head_top = max_eye_y - s * m.hair_above_eyes;
+        }
+    }
+    let eye_y = head_top + s * m.hair_above_eyes;
+    let upscale = s * frame.scale();
+    if upscale > profile.max_upscale {
+        return Err(CropFailure {
+            check: "face_width",
+            zh: "头像太小，请靠近",
+            en: "face too small: move closer",
+        });
+    }
+    let placement = Placement {
+        scale: s,
+        upscale,
+        rotation_deg: m.roll_deg,
+        eye_x: profile.target_eye_x(),
+        eye_y,
+        head_top,
+        face_width: fw * s,
+        hair_cut,
+    };
+    // Every corner of the photo must come from inside the frame.
+    let (dw, dh) = frame.display_size();
+    let (w, h) = (profile.width as f32, profile.height as f32);
+    let tolerance = 2.0 / s;
+    let mut outside = [false; 4]; // left, top, right, bottom
+    for (u, v) in [(0.0, 0.0), (w, 0.0), (0.0, h), (w, h)] {
+        let p = placement.to_source(m, u, v);
+        outside[0] |= p[0] < -tolerance;
+        outside[1] |= p[1] < -tolerance;
+        outside[2] |= p[0] > dw as f32 + tolerance;
+        outside[3] |= p[1] > dh as f32 + tolerance;
+    }
+    if outside[1] {
+        return Err(CropFailure {
+            check: "head_top",
+            zh: "头顶上方空间不够，请降低相机或让学生坐低",
+            en: "not enough room above the head: lower the camera",
+        });
+    }
+    if outside[0] || outside[2] {
+        return Err(CropFailure {
+            check: "eye_center_x",
+            zh: "人像太靠边，请站到画面中间",
+            en: "too far to the side: stand in the middle of the frame",
+        });
+    }
+    if outside[3] {
+        return Err(CropFailure {
+            check: "eye_line",
+            zh: "人像太靠下，请抬高相机或让学生站高",
+            en: "too low in the frame: raise the camera",
+        });
+    }
+    Ok(placement)
+}
+
+/// Renders the photo.
+pub fn render(frame: &Frame, m: &Measures, p: &Placement, profile: &Profile) -> Rgb {
+    let (w, h) = (profile.width, profile.height);
+    if p.scale >= 0.8 {
+        // Little or no reduction: a direct bilinear warp is as good as a resize.
+        return warp(frame, m, p, w, h);
+    }
+    // Warp the rotated crop at source resolution, then reduce with Lanczos3.
+    let (iw, ih) = (
+        (w as f32 / p.scale).round() as u32,
+        (h as f32 / p.scale).round() as u32,
+    );
+    let mut inter = Rgb::new(iw.max(1), ih.max(1));
+    let (kx, ky) = (
+        w as f32 / inter.width as f32,
+        h as f32 / inter.height as f32,
+    );
+    for y in 0..inter.height {
+        for x in 0..inter.width {
+            let s = p.to_source(m, (x as f32 + 0.5) * kx, (y as f32 + 0.5) * ky);
+            let px = frame.sample(s[0], s[1]);
+            inter.put(x, y, px.map(|c| c.round().clamp(0.0, 255.0) as u8));
+        }
+    }
+    let resized = Image::from_vec_u8(inter.width, inter.height, inter.data, PixelType::U8x3)
+        .ok()
+        .and_then(|src| {
+            let mut dst = Image::new(w, h, PixelType::U8x3);
+            let options =
+                ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
+            Resizer::new().resize(&src, &mut dst, &options).ok()?;
+            Some(dst.into_vec())
+        });
+    match resized {
+        Some(data) => Rgb {
+            width: w,
+            height: h,
+            data,
+        },
+        // The resizer refuses only impossible sizes; fall back to the direct warp.
+        None => warp(frame, m, p, w, h),
+    }
+}
+
+/// Bilinear warp straight to the output size.
+fn warp(frame: &Frame, m: &Measures, p: &Placement, w: u32, h: u32) -> Rgb {
+    let mut out = Rgb::new(w, h);
+    for v in 0..h {
+        for u in 0..w {
+            let s = p.to_source(m, u as f32 + 0.5, v as f32 + 0.5);
+            let px = frame.sample(s[0], s[1]);
+            out.put(u, v, px.map(|c| c.round().clamp(0.0, 255.0) as u8));
+        }
+    }
+    out
+}

@@ -1,0 +1,197 @@
+//! Measurements of the face in the source frame (display pixels of the decoded raster): eye
+//! centres, roll, face width, chin, a yaw estimate, and the top of the hair, which no model
+//! gives: it is found by scanning up from the forehead, along the face's own up direction, for
+//! where the backdrop resumes.
+
+use serde::Serialize;
+
+use crate::detect::Mesh;
+use crate::raster::Frame;
+
+/// FaceMesh contour of the subject's right eye (image left) and left eye.
+const RIGHT_EYE: [usize; 16] = [
+    33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246,
+];
+const LEFT_EYE: [usize; 16] = [
+    263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466,
+];
+const CHEEK_RIGHT: usize = 234;
+const CHEEK_LEFT: usize = 454;
+const FOREHEAD: usize = 10;
+const CHIN: usize = 152;
+const NOSE_TIP: usize = 1;
+
+/// A point in display pixels.
+pub type Point = [f32; 2];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Measures {
+    /// Subject's right eye (image left) and left eye.
+    pub eye_right: Point,
+    pub eye_left: Point,
+    pub eye_mid: Point,
+    pub iod: f32,
+    /// Angle of the right-eye → left-eye vector; positive is clockwise on screen.
+    pub roll_deg: f32,
+    pub face_width: f32,
+    pub chin: Point,
+    pub forehead: Point,
+    /// Nose tip offset from the cheek midpoint along the eye line, in face widths.
+    pub yaw: f32,
+    /// Distance from the eye line up to the top of the hair, along the face's up direction.
+    pub hair_above_eyes: f32,
+    /// The hair reaches the top of the frame: the top of the head is not in the picture.
+    pub hair_cut_by_frame: bool,
+    /// How clearly the hair stands out from the backdrop (0–1).
+    pub hair_confidence: f32,
+    /// The backdrop colour the scan compared against.
+    pub backdrop: [f32; 3],
+}
+
+fn sub(a: Point, b: Point) -> Point {
+    [a[0] - b[0], a[1] - b[1]]
+}
+
+fn dot(a: Point, b: Point) -> f32 {
+    a[0] * b[0] + a[1] * b[1]
+}
+
+fn dist(a: Point, b: Point) -> f32 {
+    let d = sub(a, b);
+    dot(d, d).sqrt()
+}
+
+fn color_distance(a: [f32; 3], b: [f32; 3]) -> f32 {
+    ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
+}
+
+/// Measures a face from its landmarks.
+pub fn measure(frame: &Frame, mesh: &Mesh) -> Measures {
+    let eye_right = mesh.centroid(&RIGHT_EYE);
+    let eye_left = mesh.centroid(&LEFT_EYE);
+    let eye_mid = [
+        (eye_right[0] + eye_left[0]) / 2.0,
+        (eye_right[1] + eye_left[1]) / 2.0,
+    ];
+    let axis_v = sub(eye_left, eye_right);
+    let iod = dot(axis_v, axis_v).sqrt().max(1e-3);
+    let axis = [axis_v[0] / iod, axis_v[1] / iod];
+    let up = [axis[1], -axis[0]];
+    let roll_deg = axis[1].atan2(axis[0]).to_degrees();
+    let (cr, cl) = (mesh.xy(CHEEK_RIGHT), mesh.xy(CHEEK_LEFT));
+    let face_width = dist(cr, cl);
+    let cheek_mid = [(cr[0] + cl[0]) / 2.0, (cr[1] + cl[1]) / 2.0];
+    let yaw = dot(sub(mesh.xy(NOSE_TIP), cheek_mid), axis) / face_width.max(1e-3);
+    let forehead = mesh.xy(FOREHEAD);
+    let (hair_above_eyes, hair_cut_by_frame, hair_confidence, backdrop) =
+        hair_top(frame, eye_mid, forehead, axis, up, face_width);
+    Measures {
+        eye_right,
+        eye_left,
+        eye_mid,
+        iod,
+        roll_deg,
+        face_width,
+        chin: mesh.xy(CHIN),
+        forehead,
+        yaw,
+        hair_above_eyes,
+        hair_cut_by_frame,
+        hair_confidence,
+        backdrop,
+    }
+}
+
+/// The backdrop colour: the median (per channel) of points around and above the head, far
+/// enough out to miss hair and shoulders.
+fn backdrop_color(frame: &Frame, eye_mid: Point, axis: Point, up: Point, fw: f32) -> [f32; 3] {
+    let (dw, dh) = frame.display_size();
+    let mut samples: Vec<[f32; 3]> = Vec::new();
+    for (a, u) in [
+        (-1.3, 0.6),
+        (1.3, 0.6),
+        (-1.2, 1.2),
+        (1.2, 1.2),
+        (0.0, 1.9),
+        (-0.8, 1.8),
+        (0.8, 1.8),
+    ] {
+        let p = [
+            eye_mid[0] + (axis[0] * a + up[0] * u) * fw,
+            eye_mid[1] + (axis[1] * a + up[1] * u) * fw,
+        ];
+        if p[0] >= 1.0 && p[1] >= 1.0 && p[0] < dw as f32 - 1.0 && p[1] < dh as f32 - 1.0 {
+            samples.push(frame.sample(p[0], p[1]));
+        }
+    }
+    if samples.is_empty() {
+        return [255.0; 3];
+    }
+    let mut out = [0.0; 3];
+    for (c, o) in out.iter_mut().enumerate() {
+        let mut v: Vec<f32> = samples.iter().map(|s| s[c]).collect();
+        v.sort_by(f32::total_cmp);
+        *o = v[v.len() / 2];
+    }
+    out
+}
+
+/// Scans up from the forehead. Returns (distance from the eye line to the hair top, whether
+/// the hair runs out of the frame, confidence, backdrop colour).
+fn hair_top(
+    frame: &Frame,
+    eye_mid: Point,
+    forehead: Point,
+    axis: Point,
+    up: Point,
+    fw: f32,
+) -> (f32, bool, f32, [f32; 3]) {
+    let backdrop = backdrop_color(frame, eye_mid, axis, up, fw);
+    let (dw, dh) = frame.display_size();
+    let start = dot(sub(forehead, eye_mid), up).max(0.0);
+    let half = 0.22 * fw;
+    let threshold = 28.0;
+    let step = (fw / 200.0).max(1.0);
+    let mut last_hair = start;
+    let mut clear_run = 0.0;
+    let mut contrast_sum: f32 = 0.0;
+    let mut contrast_n: f32 = 0.0;
+    let mut d = start;
+    while d < start + 2.0 * fw {
+        let centre = [eye_mid[0] + up[0] * d, eye_mid[1] + up[1] * d];
+        let mut hair = 0;
+        let mut inside = 0;
+        let n = 24;
+        for i in 0..=n {
+            let t = -half + 2.0 * half * i as f32 / n as f32;
+            let p = [centre[0] + axis[0] * t, centre[1] + axis[1] * t];
+            if p[0] < 0.0 || p[1] < 0.0 || p[0] >= dw as f32 || p[1] >= dh as f32 {
+                continue;
+            }
+            inside += 1;
+            let dist = color_distance(frame.sample(p[0], p[1]), backdrop);
+            if dist > threshold {
+                hair += 1;
+                contrast_sum += dist;
+                contrast_n += 1.0;
+            }
+        }
+        if inside == 0 {
+            // Reached the edge of the frame while still on the head.
+            let confidence = (contrast_sum / contrast_n.max(1.0) / 100.0).min(1.0);
+            return (last_hair, clear_run < 3.0 * step, confidence, backdrop);
+        }
+        if hair as f32 >= 0.25 * inside as f32 {
+            last_hair = d;
+            clear_run = 0.0;
+        } else {
+            clear_run += step;
+            if clear_run > 0.06 * fw {
+                break;
+            }
+        }
+        d += step;
+    }
+    let confidence = (contrast_sum / contrast_n.max(1.0) / 100.0).min(1.0);
+    (last_hair, false, confidence, backdrop)
+}
