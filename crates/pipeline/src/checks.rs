@@ -140,6 +140,33 @@ fn backdrop_stats(
     })
 }
 
+/// The fraction of a rectangle that looks like a cast shadow: darker than the backdrop by more
+/// than 12 %, neutral, and smooth (no texture, unlike hair).
+fn shadow_fraction(img: &Rgb, r: [f32; 4], bg_luma: f32) -> f32 {
+    let x0 = (r[0].max(1.0)) as u32;
+    let y0 = (r[1].max(1.0)) as u32;
+    let x1 = (r[2].min(img.width as f32 - 1.0)).max(0.0) as u32;
+    let y1 = (r[3].min(img.height as f32 - 1.0)).max(0.0) as u32;
+    let (mut n, mut hits) = (0u32, 0u32);
+    for y in y0..y1 {
+        for x in x0..x1 {
+            n += 1;
+            let p = img.pixel(x, y);
+            let l = luma(p);
+            let chroma = f32::from(*p.iter().max().unwrap_or(&0) - *p.iter().min().unwrap_or(&0));
+            if l > bg_luma * 0.88 || l < bg_luma * 0.35 || chroma > 14.0 {
+                continue;
+            }
+            let grad = (luma(img.pixel(x + 1, y)) - luma(img.pixel(x - 1, y))).abs()
+                + (luma(img.pixel(x, y + 1)) - luma(img.pixel(x, y - 1))).abs();
+            if grad < 6.0 {
+                hits += 1;
+            }
+        }
+    }
+    if n == 0 { 0.0 } else { hits as f32 / n as f32 }
+}
+
 /// Variance of the 4-neighbour Laplacian of luminance inside a rectangle.
 fn sharpness(img: &Rgb, r: [f32; 4]) -> f32 {
     let x0 = (r[0].max(1.0)) as u32;
@@ -243,36 +270,26 @@ pub fn run(img: &Rgb, m: &Measures, p: &Placement, profile: &Profile) -> Vec<Che
         format!("≤ {}", profile.background_max_std),
         "背景不均匀，请移除背景上的物品 / backdrop not uniform",
     ));
-    // Shadow: the backdrop right beside the head, left against right.
+    // Shadow: a smooth, neutral, darker-than-backdrop area beside the head. Hair is textured
+    // or coloured; a shadow on a white wall is neither.
     let (face_l, face_r) = (ex - fw / 2.0, ex + fw / 2.0);
-    let band = [ey - 0.45 * fw, chin[1].min(h)];
-    let near_l = region_stats(
+    let band = [p.head_top.max(0.0), chin[1].min(h)];
+    let left = shadow_fraction(
         img,
-        &[[
-            (face_l - 0.42 * fw).max(0.0),
-            band[0],
-            (face_l - 0.1 * fw).max(0.0),
-            band[1],
-        ]],
+        [0.0, band[0], (face_l - 0.02 * fw).max(0.0), band[1]],
+        bg_luma,
     );
-    let near_r = region_stats(
+    let right = shadow_fraction(
         img,
-        &[[
-            (face_r + 0.1 * fw).min(w),
-            band[0],
-            (face_r + 0.42 * fw).min(w),
-            band[1],
-        ]],
+        [(face_r + 0.02 * fw).min(w), band[0], w, band[1]],
+        bg_luma,
     );
-    let shadow_ratio = match (near_l, near_r) {
-        (Some(l), Some(r)) => l.0.min(r.0) / l.0.max(r.0).max(1.0),
-        _ => 1.0,
-    };
+    let shadow = left.max(right);
     out.push(check(
         "background_shadow",
-        shadow_ratio >= profile.background_shadow_min_ratio,
-        shadow_ratio,
-        format!("≥ {}", profile.background_shadow_min_ratio),
+        shadow <= profile.background_shadow_max_fraction,
+        shadow,
+        format!("≤ {}", profile.background_shadow_max_fraction),
         "头像后面有阴影，请离背景远一点或调整灯光 / shadow on the backdrop",
     ));
     // The face: cheeks left and right below the eyes.

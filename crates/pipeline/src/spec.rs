@@ -37,8 +37,8 @@ pub struct Profile {
     pub background_min_luma: f32,
     pub background_max_chroma: f32,
     pub background_max_std: f32,
-    /// Darker backdrop side beside the head / lighter side, at least.
-    pub background_shadow_min_ratio: f32,
+    /// Share of the backdrop beside the head that looks like a cast shadow, at most.
+    pub background_shadow_max_fraction: f32,
     /// Darker face half / lighter face half, at least.
     pub face_shadow_min_ratio: f32,
     /// Mean face luminance within.
@@ -78,7 +78,7 @@ impl Profile {
             background_min_luma: 215.0,
             background_max_chroma: 16.0,
             background_max_std: 12.0,
-            background_shadow_min_ratio: 0.86,
+            background_shadow_max_fraction: 0.04,
             face_shadow_min_ratio: 0.62,
             exposure: [70.0, 225.0],
             sharpness_min: 4.0,
