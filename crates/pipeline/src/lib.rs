@@ -82,6 +82,8 @@ pub struct SourceInfo {
     pub orientation: u8,
     pub eye_left: Option<[f32; 2]>,
     pub eye_right: Option<[f32; 2]>,
+    /// The photo's corners in the source (top-left, top-right, bottom-right, bottom-left).
+    pub crop: Option<[[f32; 2]; 4]>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -148,6 +150,7 @@ pub fn process(bytes: &[u8], profile: &Profile) -> Result<Report, PipelineError>
         orientation: frame.orientation.0,
         eye_left: None,
         eye_right: None,
+        crop: None,
     };
     let mut report = |checks: Vec<Check>,
                       photo: Option<encode::Encoded>,
@@ -232,6 +235,11 @@ pub fn process(bytes: &[u8], profile: &Profile) -> Result<Report, PipelineError>
             return Ok(report(checks, None, None, source, timings));
         }
     };
+    let (w, h) = (profile.width as f32, profile.height as f32);
+    source.crop = Some([(0.0, 0.0), (w, 0.0), (w, h), (0.0, h)].map(|(u, v)| {
+        let p = placement.to_source(&m, u, v);
+        [p[0] / scale, p[1] / scale]
+    }));
     let img = crop::render(frame, &m, &placement, profile);
     timings.crop = ms(t);
 

@@ -3,6 +3,8 @@
 //! the crates they call are pure.
 
 mod inputs;
+mod photo_cmd;
+mod photo_debug;
 mod roster_cmd;
 mod tether_cmd;
 
@@ -61,6 +63,16 @@ enum Command {
     #[command(subcommand)]
     Roster(roster_cmd::RosterCommand),
 
+    /// Photos: crop frames to the card's photo standard and check them (照片处理).
+    ///
+    /// Every frame is decoded (EXIF orientation respected), the face found, the crop solved so
+    /// the standard's geometry holds, and every clause checked. Passed photos are written as
+    /// `<out>/<input stem>.jpg`; a failed one gets the reason the photographer can act on.
+    /// Exit status: 0 all passed, 1 any failed or could not be read, 2 usage.
+    ///
+    /// Example: rollcall photo DCIM/ --out 照片/ --json
+    Photo(photo_cmd::PhotoArgs),
+
     /// List the cameras libgphoto2 detects (model, port, serial) (检测相机).
     Cameras(tether_cmd::CamerasArgs),
 
@@ -82,6 +94,7 @@ fn main() -> ExitCode {
     let lang = roster::Lang::from(cli.lang);
     let result = match cli.command {
         Command::Roster(cmd) => roster_cmd::run(cmd, lang),
+        Command::Photo(args) => photo_cmd::run(args),
         Command::Cameras(args) => tether_cmd::cameras(args),
         Command::Tether(args) => tether_cmd::tether(args),
     };
