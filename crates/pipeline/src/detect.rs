@@ -14,6 +14,8 @@ use crate::raster::Frame;
 
 const DETECTOR: &[u8] = include_bytes!("../models/face_detection_full_range.onnx");
 const MESH: &[u8] = include_bytes!("../models/face_landmark.onnx");
+const IRIS: &[u8] = include_bytes!("../models/iris_landmark.onnx");
+const IRIS_SIZE: usize = 64;
 const SIZE: usize = 192;
 /// Score limit before the sigmoid, as MediaPipe's decoder uses.
 const RAW_SCORE_LIMIT: f32 = 80.0;
@@ -26,12 +28,13 @@ type Plan = Arc<TypedRunnableModel>;
 struct Models {
     detector: Plan,
     mesh: Plan,
+    iris: Plan,
 }
 
-fn load(bytes: &[u8]) -> TractResult<Plan> {
+fn load(bytes: &[u8], size: usize) -> TractResult<Plan> {
     onnx()
         .model_for_read(&mut std::io::Cursor::new(bytes))?
-        .with_input_fact(0, f32::fact([1, 3, SIZE, SIZE]).into())?
+        .with_input_fact(0, f32::fact([1, 3, size, size]).into())?
         .into_optimized()?
         .into_runnable()
 }
@@ -41,8 +44,9 @@ fn models() -> Result<&'static Models, PipelineError> {
     MODELS
         .get_or_init(|| {
             Ok(Models {
-                detector: load(DETECTOR).map_err(|e| format!("face detector: {e}"))?,
-                mesh: load(MESH).map_err(|e| format!("face mesh: {e}"))?,
+                detector: load(DETECTOR, SIZE).map_err(|e| format!("face detector: {e}"))?,
+                mesh: load(MESH, SIZE).map_err(|e| format!("face mesh: {e}"))?,
+                iris: load(IRIS, IRIS_SIZE).map_err(|e| format!("iris: {e}"))?,
             })
         })
         .as_ref()
@@ -78,15 +82,25 @@ fn sample_input(
     footprint: f32,
     range: (f32, f32),
 ) -> Tensor {
+    sample_input_sized(frame, map, footprint, range, SIZE)
+}
+
+fn sample_input_sized(
+    frame: &Frame,
+    map: impl Fn(f32, f32) -> (f32, f32),
+    footprint: f32,
+    range: (f32, f32),
+    size: usize,
+) -> Tensor {
     let (dw, dh) = frame.display_size();
     let (dw, dh) = (dw as f32, dh as f32);
     // Supersample up to 4×4 points per input pixel.
     let n = (footprint.ceil() as usize).clamp(1, 4);
     let step = footprint / n as f32;
     let (lo, hi) = range;
-    let mut input = tract_ndarray::Array4::<f32>::zeros((1, 3, SIZE, SIZE));
-    for v in 0..SIZE {
-        for u in 0..SIZE {
+    let mut input = tract_ndarray::Array4::<f32>::zeros((1, 3, size, size));
+    for v in 0..size {
+        for u in 0..size {
             let mut acc = [0.0f32; 3];
             let mut count = 0.0;
             for j in 0..n {
@@ -268,4 +282,45 @@ pub fn mesh(frame: &Frame, det: &Detection) -> Result<Mesh, PipelineError> {
         points,
         presence: sigmoid(flag.iter().copied().next().unwrap_or(-RAW_SCORE_LIMIT)),
     })
+}
+
+/// The iris centre of one eye, from the Iris model on a 64×64 crop around the eye corners
+/// (2.3× their distance, turned level). `flip` mirrors the crop: the model knows one eye, and
+/// the image-right eye is shown to it mirrored.
+pub fn iris_center(
+    frame: &Frame,
+    corner_a: [f32; 2],
+    corner_b: [f32; 2],
+    flip: bool,
+) -> Result<[f32; 2], PipelineError> {
+    let models = models()?;
+    let angle = (corner_b[1] - corner_a[1]).atan2(corner_b[0] - corner_a[0]);
+    let (cx, cy) = (
+        (corner_a[0] + corner_b[0]) / 2.0,
+        (corner_a[1] + corner_b[1]) / 2.0,
+    );
+    let width = ((corner_b[0] - corner_a[0]).powi(2) + (corner_b[1] - corner_a[1]).powi(2)).sqrt();
+    let side = width * 2.3;
+    let n = IRIS_SIZE as f32;
+    let k = side / n;
+    let (cos, sin) = (angle.cos(), angle.sin());
+    let map = move |u: f32, v: f32| {
+        let u = if flip { n - u } else { u };
+        let (du, dv) = ((u - n / 2.0) * k, (v - n / 2.0) * k);
+        (cx + du * cos - dv * sin, cy + du * sin + dv * cos)
+    };
+    let input = sample_input_sized(frame, map, k, (0.0, 1.0), IRIS_SIZE);
+    let out = models
+        .iris
+        .run(tvec!(input.into()))
+        .map_err(|e| PipelineError::Model(e.to_string()))?;
+    let iris = out[1]
+        .to_plain_array_view::<f32>()
+        .map_err(|e| PipelineError::Model(e.to_string()))?;
+    let v: Vec<f32> = iris.iter().copied().collect();
+    if v.len() < 2 {
+        return Err(PipelineError::Model("iris output too short".into()));
+    }
+    let (x, y) = map(v[0], v[1]);
+    Ok([x, y])
 }

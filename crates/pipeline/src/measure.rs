@@ -65,10 +65,13 @@ fn color_distance(a: [f32; 3], b: [f32; 3]) -> f32 {
     ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
 }
 
-/// Measures a face from its landmarks.
+/// Measures a face from its landmarks. Eye centres are the iris centres from the Iris model;
+/// should it fail, the centroid of the eye contour.
 pub fn measure(frame: &Frame, mesh: &Mesh) -> Measures {
-    let eye_right = mesh.centroid(&RIGHT_EYE);
-    let eye_left = mesh.centroid(&LEFT_EYE);
+    let eye_right = crate::detect::iris_center(frame, mesh.xy(33), mesh.xy(133), false)
+        .unwrap_or_else(|_| mesh.centroid(&RIGHT_EYE));
+    let eye_left = crate::detect::iris_center(frame, mesh.xy(362), mesh.xy(263), true)
+        .unwrap_or_else(|_| mesh.centroid(&LEFT_EYE));
     let eye_mid = [
         (eye_right[0] + eye_left[0]) / 2.0,
         (eye_right[1] + eye_left[1]) / 2.0,
