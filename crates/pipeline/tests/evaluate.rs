@@ -70,10 +70,8 @@ fn development_fixtures_meet_the_targets() {
             _ => None,
         };
         match (kind, want) {
-            ("white", _) => {
-                if r.verdict != Verdict::Pass {
-                    misses.push(format!("{file}: white wall should pass, failed {failed:?}"));
-                }
+            ("white", _) if r.verdict != Verdict::Pass => {
+                misses.push(format!("{file}: white wall should pass, failed {failed:?}"));
             }
             (_, Some(check)) if !failed.contains(&check) => misses.push(format!(
                 "{file}: {kind} should fail {check}, failed {failed:?}"
