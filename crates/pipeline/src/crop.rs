@@ -156,10 +156,13 @@ pub fn render(frame: &Frame, m: &Measures, p: &Placement, profile: &Profile) -> 
         // Little or no reduction: a direct bilinear warp is as good as a resize.
         return warp(frame, m, p, w, h);
     }
-    // Warp the rotated crop at source resolution, then reduce with Lanczos3.
+    // Warp the rotated crop at up to twice the output resolution (bilinear), then reduce with
+    // Lanczos3. Twice is enough for the filter to do the anti-aliasing; warping at full source
+    // resolution cost three times as much for no visible gain.
+    let factor = (1.0 / p.scale).min(2.0);
     let (iw, ih) = (
-        (w as f32 / p.scale).round() as u32,
-        (h as f32 / p.scale).round() as u32,
+        (w as f32 * factor).round() as u32,
+        (h as f32 * factor).round() as u32,
     );
     let mut inter = Rgb::new(iw.max(1), ih.max(1));
     let (kx, ky) = (

@@ -94,8 +94,8 @@ fn sample_input_sized(
 ) -> Tensor {
     let (dw, dh) = frame.display_size();
     let (dw, dh) = (dw as f32, dh as f32);
-    // Supersample up to 4×4 points per input pixel.
-    let n = (footprint.ceil() as usize).clamp(1, 4);
+    // Supersample up to 3×3 points per input pixel (bilinear taps: enough against aliasing).
+    let n = ((footprint / 2.0).ceil() as usize).clamp(1, 3);
     let step = footprint / n as f32;
     let (lo, hi) = range;
     let mut input = tract_ndarray::Array4::<f32>::zeros((1, 3, size, size));
