@@ -39,35 +39,57 @@ fn luma(p: [u8; 3]) -> f32 {
     0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32
 }
 
+/// A rectangle clamped to the image, `margin` pixels inside its edges: (x0, y0, x1, y1).
+fn clamp_rect(img: &Rgb, r: [f32; 4], margin: f32) -> (u32, u32, u32, u32) {
+    let x0 = r[0].max(margin) as u32;
+    let y0 = r[1].max(margin) as u32;
+    let x1 = r[2].min(img.width as f32 - margin).max(0.0) as u32;
+    let y1 = r[3].min(img.height as f32 - margin).max(0.0) as u32;
+    (x0, y0, x1, y1)
+}
+
+fn chroma(p: [u8; 3]) -> f32 {
+    f32::from(*p.iter().max().unwrap_or(&0) - *p.iter().min().unwrap_or(&0))
+}
+
 /// Mean luminance, mean chroma (max − min channel) and luminance standard deviation of the
-/// pixels in the given rectangles (clamped to the image).
-fn region_stats(img: &Rgb, rects: &[[f32; 4]]) -> Option<(f32, f32, f32)> {
-    let (mut n, mut sl, mut sl2, mut sc) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
-    for r in rects {
-        let x0 = r[0].max(0.0) as u32;
-        let y0 = r[1].max(0.0) as u32;
-        let x1 = (r[2].min(img.width as f32)).max(0.0) as u32;
-        let y1 = (r[3].min(img.height as f32)).max(0.0) as u32;
+/// pixels in `rects` that `keep` accepts, and the fraction of pixels it accepted.
+fn stats(
+    img: &Rgb,
+    rects: &[[f32; 4]],
+    keep: impl Fn([u8; 3]) -> bool,
+) -> Option<((f32, f32, f32), f32)> {
+    let (mut n, mut total, mut sl, mut sl2, mut sc) = (0.0f64, 0.0f64, 0.0f64, 0.0f64, 0.0f64);
+    for &r in rects {
+        let (x0, y0, x1, y1) = clamp_rect(img, r, 0.0);
         for y in y0..y1 {
             for x in x0..x1 {
                 let p = img.pixel(x, y);
+                total += 1.0;
+                if !keep(p) {
+                    continue;
+                }
                 let l = f64::from(luma(p));
-                let c = f64::from(*p.iter().max().unwrap_or(&0) - *p.iter().min().unwrap_or(&0));
                 n += 1.0;
                 sl += l;
                 sl2 += l * l;
-                sc += c;
+                sc += f64::from(chroma(p));
             }
         }
     }
     (n >= 20.0).then(|| {
         let mean = sl / n;
+        let spread = (sl2 / n - mean * mean).max(0.0).sqrt();
         (
-            (mean) as f32,
-            (sc / n) as f32,
-            ((sl2 / n - mean * mean).max(0.0)).sqrt() as f32,
+            (mean as f32, (sc / n) as f32, spread as f32),
+            (n / total) as f32,
         )
     })
+}
+
+/// [`stats`] over every pixel.
+fn region_stats(img: &Rgb, rects: &[[f32; 4]]) -> Option<(f32, f32, f32)> {
+    stats(img, rects, |_| true).map(|(s, _)| s)
 }
 
 /// The backdrop colour: the median of a top corner patch (the brighter corner, since hair that
@@ -94,67 +116,33 @@ fn corner_color(img: &Rgb) -> [f32; 3] {
     if lum(l) >= lum(r) { l } else { r }
 }
 
-/// Stats of the pixels in `rects` whose colour is within `tolerance` of `reference`, and the
-/// fraction of pixels that were.
+/// [`stats`] of the pixels whose colour is within `tolerance` of `reference`.
 fn backdrop_stats(
     img: &Rgb,
     rects: &[[f32; 4]],
     reference: [f32; 3],
     tolerance: f32,
 ) -> Option<((f32, f32, f32), f32)> {
-    let (mut n, mut total, mut sl, mut sl2, mut sc) = (0.0f64, 0.0f64, 0.0f64, 0.0f64, 0.0f64);
-    for r in rects {
-        let x0 = r[0].max(0.0) as u32;
-        let y0 = r[1].max(0.0) as u32;
-        let x1 = (r[2].min(img.width as f32)).max(0.0) as u32;
-        let y1 = (r[3].min(img.height as f32)).max(0.0) as u32;
-        for y in y0..y1 {
-            for x in x0..x1 {
-                let p = img.pixel(x, y);
-                total += 1.0;
-                let d = ((p[0] as f32 - reference[0]).powi(2)
-                    + (p[1] as f32 - reference[1]).powi(2)
-                    + (p[2] as f32 - reference[2]).powi(2))
-                .sqrt();
-                if d > tolerance {
-                    continue;
-                }
-                let l = f64::from(luma(p));
-                n += 1.0;
-                sl += l;
-                sl2 += l * l;
-                sc += f64::from(*p.iter().max().unwrap_or(&0) - *p.iter().min().unwrap_or(&0));
-            }
-        }
-    }
-    (n >= 20.0).then(|| {
-        let mean = sl / n;
-        (
-            (
-                mean as f32,
-                (sc / n) as f32,
-                (sl2 / n - mean * mean).max(0.0).sqrt() as f32,
-            ),
-            (n / total) as f32,
-        )
+    stats(img, rects, |p| {
+        let d = (0..3)
+            .map(|c| (f32::from(p[c]) - reference[c]).powi(2))
+            .sum::<f32>()
+            .sqrt();
+        d <= tolerance
     })
 }
 
 /// The fraction of a rectangle that looks like a cast shadow: darker than the backdrop by more
 /// than 12 %, neutral, and smooth (no texture, unlike hair).
 fn shadow_fraction(img: &Rgb, r: [f32; 4], bg_luma: f32) -> f32 {
-    let x0 = (r[0].max(1.0)) as u32;
-    let y0 = (r[1].max(1.0)) as u32;
-    let x1 = (r[2].min(img.width as f32 - 1.0)).max(0.0) as u32;
-    let y1 = (r[3].min(img.height as f32 - 1.0)).max(0.0) as u32;
+    let (x0, y0, x1, y1) = clamp_rect(img, r, 1.0);
     let (mut n, mut hits) = (0u32, 0u32);
     for y in y0..y1 {
         for x in x0..x1 {
             n += 1;
             let p = img.pixel(x, y);
             let l = luma(p);
-            let chroma = f32::from(*p.iter().max().unwrap_or(&0) - *p.iter().min().unwrap_or(&0));
-            if l > bg_luma * 0.88 || l < bg_luma * 0.35 || chroma > 14.0 {
+            if l > bg_luma * 0.88 || l < bg_luma * 0.35 || chroma(p) > 14.0 {
                 continue;
             }
             let grad = (luma(img.pixel(x + 1, y)) - luma(img.pixel(x - 1, y))).abs()
@@ -169,10 +157,7 @@ fn shadow_fraction(img: &Rgb, r: [f32; 4], bg_luma: f32) -> f32 {
 
 /// Variance of the 4-neighbour Laplacian of luminance inside a rectangle.
 fn sharpness(img: &Rgb, r: [f32; 4]) -> f32 {
-    let x0 = (r[0].max(1.0)) as u32;
-    let y0 = (r[1].max(1.0)) as u32;
-    let x1 = (r[2].min(img.width as f32 - 1.0)).max(0.0) as u32;
-    let y1 = (r[3].min(img.height as f32 - 1.0)).max(0.0) as u32;
+    let (x0, y0, x1, y1) = clamp_rect(img, r, 1.0);
     let (mut n, mut s, mut s2) = (0.0f64, 0.0f64, 0.0f64);
     for y in y0..y1 {
         for x in x0..x1 {
