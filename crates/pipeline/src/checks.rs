@@ -6,8 +6,28 @@ use serde::Serialize;
 
 use crate::crop::Placement;
 use crate::measure::Measures;
-use crate::raster::Rgb;
+use crate::raster::{Rgb, luma as raster_luma, median_color};
 use crate::spec::Profile;
+
+/// Every check, in the order reports list them.
+pub const ORDER: [&str; 16] = [
+    "single_face",
+    "face_width",
+    "head_top",
+    "eye_center_x",
+    "eye_line",
+    "roll",
+    "yaw",
+    "resolution",
+    "background_white",
+    "background_uniform",
+    "background_shadow",
+    "face_shadow",
+    "exposure",
+    "sharpness",
+    "clothing_contrast",
+    "file_size",
+];
 
 /// One check's result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -21,7 +41,7 @@ pub struct Check {
     pub message: String,
 }
 
-fn check(name: &'static str, ok: bool, value: f32, limit: String, fail: &str) -> Check {
+pub(crate) fn check(name: &'static str, ok: bool, value: f32, limit: String, fail: &str) -> Check {
     Check {
         name,
         ok,
@@ -36,7 +56,7 @@ fn within(v: f32, r: [f32; 2]) -> bool {
 }
 
 fn luma(p: [u8; 3]) -> f32 {
-    0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32
+    raster_luma(p.map(f32::from))
 }
 
 /// A rectangle clamped to the image, `margin` pixels inside its edges: (x0, y0, x1, y1).
@@ -97,23 +117,18 @@ fn region_stats(img: &Rgb, rects: &[[f32; 4]]) -> Option<(f32, f32, f32)> {
 fn corner_color(img: &Rgb) -> [f32; 3] {
     let k = 12.min(img.width).min(img.height);
     let median = |x0: u32| {
-        let mut px: Vec<[u8; 3]> = Vec::new();
-        for y in 0..k {
-            for x in x0..x0 + k {
-                px.push(img.pixel(x, y));
-            }
-        }
-        let mut out = [0.0; 3];
-        for (c, o) in out.iter_mut().enumerate() {
-            let mut v: Vec<u8> = px.iter().map(|p| p[c]).collect();
-            v.sort_unstable();
-            *o = f32::from(v[v.len() / 2]);
-        }
-        out
+        let px: Vec<[f32; 3]> = (0..k)
+            .flat_map(|y| (x0..x0 + k).map(move |x| (x, y)))
+            .map(|(x, y)| img.pixel(x, y).map(f32::from))
+            .collect();
+        median_color(&px).unwrap_or([255.0; 3])
     };
     let (l, r) = (median(0), median(img.width - k));
-    let lum = |c: [f32; 3]| 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2];
-    if lum(l) >= lum(r) { l } else { r }
+    if raster_luma(l) >= raster_luma(r) {
+        l
+    } else {
+        r
+    }
 }
 
 /// [`stats`] of the pixels whose colour is within `tolerance` of `reference`.

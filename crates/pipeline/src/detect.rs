@@ -53,6 +53,22 @@ fn models() -> Result<&'static Models, PipelineError> {
         .map_err(|e| PipelineError::Model(e.clone()))
 }
 
+/// Runs a model and returns each output flattened.
+fn infer(plan: &Plan, input: Tensor) -> Result<Vec<Vec<f32>>, PipelineError> {
+    let err = |e: TractError| PipelineError::Model(e.to_string());
+    plan.run(tvec!(input.into()))
+        .map_err(err)?
+        .iter()
+        .map(|o| {
+            Ok(o.to_plain_array_view::<f32>()
+                .map_err(err)?
+                .iter()
+                .copied()
+                .collect())
+        })
+        .collect()
+}
+
 /// Loads the models now (they load lazily otherwise); a daemon calls this at start.
 pub fn warm_up() -> Result<(), PipelineError> {
     models().map(|_| ())
@@ -176,20 +192,12 @@ pub fn faces(frame: &Frame) -> Result<Vec<Detection>, PipelineError> {
     let (ox, oy) = ((dw as f32 - side) / 2.0, (dh as f32 - side) / 2.0);
     let k = side / SIZE as f32;
     let input = sample_input(frame, |u, v| (ox + u * k, oy + v * k), k, (-1.0, 1.0));
-    let out = models
-        .detector
-        .run(tvec!(input.into()))
-        .map_err(|e| PipelineError::Model(e.to_string()))?;
-    let boxes = out[0]
-        .to_plain_array_view::<f32>()
-        .map_err(|e| PipelineError::Model(e.to_string()))?;
-    let scores = out[1]
-        .to_plain_array_view::<f32>()
-        .map_err(|e| PipelineError::Model(e.to_string()))?;
+    let out = infer(&models.detector, input)?;
+    let (boxes, scores) = (&out[0], &out[1]);
     let grid = SIZE / 4; // one anchor per cell of a stride-4 grid
     let mut dets = Vec::new();
     for a in 0..grid * grid {
-        let score = sigmoid(scores[[0, a, 0]]);
+        let score = sigmoid(scores[a]);
         if score < MIN_SCORE {
             continue;
         }
@@ -197,7 +205,7 @@ pub fn faces(frame: &Frame) -> Result<Vec<Detection>, PipelineError> {
             ((a % grid) as f32 + 0.5) / grid as f32,
             ((a / grid) as f32 + 0.5) / grid as f32,
         );
-        let r = |i: usize| boxes[[0, a, i]] / SIZE as f32;
+        let r = |i: usize| boxes[a * 16 + i] / SIZE as f32;
         let (cx, cy, w, h) = (r(0) + ax, r(1) + ay, r(2), r(3));
         if w <= 0.0 || h <= 0.0 {
             continue;
@@ -260,17 +268,8 @@ pub fn mesh(frame: &Frame, det: &Detection) -> Result<Mesh, PipelineError> {
         (cx + du * cos - dv * sin, cy + du * sin + dv * cos)
     };
     let input = sample_input(frame, map, k, (0.0, 1.0));
-    let out = models
-        .mesh
-        .run(tvec!(input.into()))
-        .map_err(|e| PipelineError::Model(e.to_string()))?;
-    let raw = out[0]
-        .to_plain_array_view::<f32>()
-        .map_err(|e| PipelineError::Model(e.to_string()))?;
-    let flag = out[1]
-        .to_plain_array_view::<f32>()
-        .map_err(|e| PipelineError::Model(e.to_string()))?;
-    let raw: Vec<f32> = raw.iter().copied().collect();
+    let out = infer(&models.mesh, input)?;
+    let (raw, flag) = (&out[0], &out[1]);
     let points = raw
         .chunks_exact(3)
         .map(|p| {
@@ -280,7 +279,7 @@ pub fn mesh(frame: &Frame, det: &Detection) -> Result<Mesh, PipelineError> {
         .collect();
     Ok(Mesh {
         points,
-        presence: sigmoid(flag.iter().copied().next().unwrap_or(-RAW_SCORE_LIMIT)),
+        presence: sigmoid(flag.first().copied().unwrap_or(-RAW_SCORE_LIMIT)),
     })
 }
 
@@ -310,14 +309,8 @@ pub fn iris_center(
         (cx + du * cos - dv * sin, cy + du * sin + dv * cos)
     };
     let input = sample_input_sized(frame, map, k, (0.0, 1.0), IRIS_SIZE);
-    let out = models
-        .iris
-        .run(tvec!(input.into()))
-        .map_err(|e| PipelineError::Model(e.to_string()))?;
-    let iris = out[1]
-        .to_plain_array_view::<f32>()
-        .map_err(|e| PipelineError::Model(e.to_string()))?;
-    let v: Vec<f32> = iris.iter().copied().collect();
+    let out = infer(&models.iris, input)?;
+    let v = &out[1];
     if v.len() < 2 {
         return Err(PipelineError::Model("iris output too short".into()));
     }

@@ -205,17 +205,13 @@ pub fn process(bytes: &[u8], profile: &Profile) -> Result<Report, PipelineError>
     timings.detect = ms(t);
     source.eye_left = Some([m.eye_left[0] / scale, m.eye_left[1] / scale]);
     source.eye_right = Some([m.eye_right[0] / scale, m.eye_right[1] / scale]);
-    let roll = Check {
-        name: "roll",
-        ok: m.roll_deg.abs() <= profile.max_roll_deg,
-        value: m.roll_deg,
-        limit: format!("|x| ≤ {}°", profile.max_roll_deg),
-        message: if m.roll_deg.abs() <= profile.max_roll_deg {
-            String::new()
-        } else {
-            "头部倾斜，请摆正头部 / head tilted: hold the head straight".into()
-        },
-    };
+    let roll = checks::check(
+        "roll",
+        m.roll_deg.abs() <= profile.max_roll_deg,
+        m.roll_deg,
+        format!("|x| ≤ {}°", profile.max_roll_deg),
+        "头部倾斜，请摆正头部 / head tilted: hold the head straight",
+    );
 
     let t = Instant::now();
     let placement = match crop::solve(&m, frame, profile) {
@@ -244,63 +240,43 @@ pub fn process(bytes: &[u8], profile: &Profile) -> Result<Report, PipelineError>
     timings.crop = ms(t);
 
     let t = Instant::now();
-    let mut checks = vec![single];
-    let geometric = checks::run(&img, &m, &placement, profile);
-    let (geo, rest): (Vec<_>, Vec<_>) = geometric.into_iter().partition(|c| {
-        matches!(
-            c.name,
-            "face_width" | "head_top" | "eye_center_x" | "eye_line"
-        )
-    });
-    checks.extend(geo);
-    checks.push(roll);
-    let (yaw, rest): (Vec<_>, Vec<_>) = rest.into_iter().partition(|c| c.name == "yaw");
-    checks.extend(yaw);
+    let mut checks = vec![single, roll];
+    checks.extend(checks::run(&img, &m, &placement, profile));
     timings.checks = ms(t);
 
     let t = Instant::now();
     let encoded = encode::encode(&img, profile)?;
     timings.encode = ms(t);
     let header = encode::inspect(&encoded.bytes);
-    let resolution_ok = header
-        == Some((
-            profile.width as u16,
-            profile.height as u16,
-            3,
-            1,
-            profile.dpi,
-        ));
-    checks.push(Check {
-        name: "resolution",
-        ok: resolution_ok,
-        value: profile.width as f32,
-        limit: format!(
+    let expected = (
+        profile.width as u16,
+        profile.height as u16,
+        3,
+        1,
+        profile.dpi,
+    );
+    checks.push(checks::check(
+        "resolution",
+        header == Some(expected),
+        profile.width as f32,
+        format!(
             "{}×{} px, {} dpi, 24-bit RGB",
             profile.width, profile.height, profile.dpi
         ),
-        message: if resolution_ok {
-            String::new()
-        } else {
-            "输出格式错误（程序问题）/ wrong output format".into()
-        },
-    });
-    checks.extend(rest);
+        "输出格式错误（程序问题）/ wrong output format",
+    ));
     let size = encoded.bytes.len() as f32 / 1000.0;
-    let size_ok = size >= profile.size_min_kb as f32 && size <= profile.size_max_kb as f32;
-    checks.push(Check {
-        name: "file_size",
-        ok: size_ok,
-        value: size,
-        limit: format!(
+    checks.push(checks::check(
+        "file_size",
+        size >= profile.size_min_kb as f32 && size <= profile.size_max_kb as f32,
+        size,
+        format!(
             "{}–{} KB (quality {})",
             profile.size_min_kb, profile.size_max_kb, encoded.quality
         ),
-        message: if size_ok {
-            String::new()
-        } else {
-            "文件大小超出范围 / file size outside the window".into()
-        },
-    });
+        "文件大小超出范围 / file size outside the window",
+    ));
+    checks.sort_by_key(|c| checks::ORDER.iter().position(|&n| n == c.name));
     let face = FaceOut {
         eye_left: placement.to_output(&m, m.eye_left),
         eye_right: placement.to_output(&m, m.eye_right),

@@ -127,16 +127,7 @@ fn backdrop_color(frame: &Frame, eye_mid: Point, axis: Point, up: Point, fw: f32
             samples.push(frame.sample(p[0], p[1]));
         }
     }
-    if samples.is_empty() {
-        return [255.0; 3];
-    }
-    let mut out = [0.0; 3];
-    for (c, o) in out.iter_mut().enumerate() {
-        let mut v: Vec<f32> = samples.iter().map(|s| s[c]).collect();
-        v.sort_by(f32::total_cmp);
-        *o = v[v.len() / 2];
-    }
-    out
+    crate::raster::median_color(&samples).unwrap_or([255.0; 3])
 }
 
 /// Scans up from the forehead. Returns (distance from the eye line to the hair top, whether

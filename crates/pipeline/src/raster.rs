@@ -58,6 +58,25 @@ impl Rgb {
     }
 }
 
+/// Rec. 601 luminance of an RGB colour.
+pub fn luma(c: [f32; 3]) -> f32 {
+    0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]
+}
+
+/// The per-channel median of some colours, `None` for none.
+pub fn median_color(samples: &[[f32; 3]]) -> Option<[f32; 3]> {
+    if samples.is_empty() {
+        return None;
+    }
+    let mut out = [0.0; 3];
+    for (c, o) in out.iter_mut().enumerate() {
+        let mut v: Vec<f32> = samples.iter().map(|s| s[c]).collect();
+        v.sort_by(f32::total_cmp);
+        *o = v[v.len() / 2];
+    }
+    Some(out)
+}
+
 /// EXIF orientation (1–8). Invalid values are treated as upright by the decoder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Orientation(pub u8);
