@@ -494,22 +494,17 @@ async fn fetch(
         .get_data(io.context)
         .await
         .map_err(SessionEnd::Camera)?;
-    let extension = Path::new(name)
-        .extension()
-        .map(|e| e.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "bin".into());
-    let stem = Path::new(name)
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let (stem, extension) = crate::split_name(Path::new(name));
     let kind = FrameKind::from_extension(&extension);
-    let spool = Arc::clone(io.spool);
-    let camera_name = c.name.clone();
     let bytes = data.len() as u64;
-    let stored = tokio::task::spawn_blocking(move || spool.store(&data, &camera_name, &extension))
-        .await
-        .map_err(|e| SessionEnd::Spool(TetherError::Camera(format!("store task failed: {e}"))))?
-        .map_err(SessionEnd::Spool)?;
+    let stored = crate::spool::store_blocking(
+        Arc::clone(io.spool),
+        data.into_vec(),
+        c.name.clone(),
+        extension,
+    )
+    .await
+    .map_err(SessionEnd::Spool)?;
     io.ledger.record("got", key).map_err(SessionEnd::Spool)?;
     let camera_path = format!("{}/{}", folder.trim_end_matches('/'), name);
     tracing::info!(spool = %stored.display(), camera_path = %camera_path, ms = started.elapsed().as_millis() as u64, "frame stored");

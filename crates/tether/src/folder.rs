@@ -124,27 +124,21 @@ pub async fn run(
                     continue;
                 }
             };
-            let extension = path
-                .extension()
-                .map(|e| e.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "bin".into());
-            let stem = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let spool2 = Arc::clone(&spool);
-            let (camera2, extension2) = (camera.clone(), extension.clone());
+            let (stem, extension) = crate::split_name(&path);
             let data_len = bytes.len() as u64;
-            let stored =
-                tokio::task::spawn_blocking(move || spool2.store(&bytes, "folder", &extension2))
-                    .await
-                    .map_err(|e| TetherError::Camera(format!("store task failed: {e}")))??;
+            let stored = crate::spool::store_blocking(
+                Arc::clone(&spool),
+                bytes,
+                "folder".into(),
+                extension.clone(),
+            )
+            .await?;
             log.write_all(log_line(&id).as_bytes()).map_err(spool_err)?;
             log.sync_data().map_err(spool_err)?;
             let kind = FrameKind::from_extension(&extension);
             let _ = events.send(Event::Frame(FrameArrived {
                 path: stored,
-                camera: camera2,
+                camera: camera.clone(),
                 camera_path: path.display().to_string(),
                 capture: captures.assign(&stem, kind),
                 kind,

@@ -56,6 +56,20 @@ impl FrameKind {
     }
 }
 
+/// A file name's stem and extension (`bin` when it has none): the stem pairs RAW+JPEG, the
+/// extension names the spool file.
+pub fn split_name(name: &std::path::Path) -> (String, String) {
+    let stem = name
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let extension = name
+        .extension()
+        .map(|e| e.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "bin".into());
+    (stem, extension)
+}
+
 /// The state of a source, for the operator.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "status", rename_all = "lowercase")]

@@ -93,6 +93,18 @@ impl Spool {
     }
 }
 
+/// [`Spool::store`] on a blocking thread (it fsyncs), for async callers.
+pub async fn store_blocking(
+    spool: std::sync::Arc<Spool>,
+    bytes: Vec<u8>,
+    camera: String,
+    extension: String,
+) -> Result<PathBuf, TetherError> {
+    tokio::task::spawn_blocking(move || spool.store(&bytes, &camera, &extension))
+        .await
+        .map_err(|e| TetherError::Camera(format!("store task failed: {e}")))?
+}
+
 /// Keeps letters, digits, `-` and `_`: a camera model or extension as part of a file name.
 fn sanitise(s: &str) -> String {
     let out: String = s
