@@ -1,0 +1,471 @@
+//! The imperative shell around [`State`]: one school's session with its journal and its files.
+//!
+//! Every change goes the same way: make the journal line, apply it to the state (which refuses
+//! it without change if it is wrong), store any bytes it names, fsync the line, then bring the
+//! folders in line ([`Filer::sync`]). If writing fails after the state changed, the state is
+//! read back from the journal, so memory never runs ahead of disk.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::event::{Event, FrameId, Line, Outcome, StudentRecord};
+use crate::filing::{Filer, FilingError, SyncReport};
+use crate::journal::{Journal, JournalError};
+use crate::layout::{self, Layout};
+use crate::reload::{self, RosterDiff};
+use crate::state::{Refusal, State};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error(transparent)]
+    Filing(#[from] FilingError),
+    #[error("{0}")]
+    Refused(#[from] Refusal),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("no session in {0}: start one with `rollcall session start`")]
+    NoSession(PathBuf),
+    #[error("several schools have sessions in {data} ({schools}): name one with --school")]
+    WhichSchool { data: PathBuf, schools: String },
+    #[error("school {school} is not in the roster (it has: {have})")]
+    SchoolNotInRoster { school: String, have: String },
+    #[error("the roster holds several schools ({0}): name one with --school")]
+    SeveralSchools(String),
+}
+
+impl EngineError {
+    /// For the operator, in Chinese.
+    pub fn zh(&self) -> String {
+        match self {
+            EngineError::Journal(e) => e.zh(),
+            EngineError::Filing(e) => {
+                format!(
+                    "{}：文件写入失败（{}），请检查磁盘空间",
+                    e.path.display(),
+                    e.source
+                )
+            }
+            EngineError::Refused(r) => r.zh(),
+            EngineError::Io { path, source } => {
+                format!("{}：读写失败（{source}）", path.display())
+            }
+            EngineError::NoSession(d) => {
+                format!(
+                    "{} 中还没有拍摄会话，请先运行 rollcall session start",
+                    d.display()
+                )
+            }
+            EngineError::WhichSchool { schools, .. } => {
+                format!("有多个学校的会话（{schools}），请用 --school 指定")
+            }
+            EngineError::SchoolNotInRoster { school, have } => {
+                format!("名册中没有学校“{school}”（名册中有：{have}）")
+            }
+            EngineError::SeveralSchools(s) => {
+                format!("名册中有多个学校（{s}），请用 --school 指定")
+            }
+        }
+    }
+}
+
+/// Settings that are not part of the journal.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// More frames than this for one student raise a warning (the queue and the list have
+    /// probably drifted apart).
+    pub shot_limit: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { shot_limit: 4 }
+    }
+}
+
+/// What happened to a spool file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ingested {
+    /// A new frame, given to this student (index into `State::students`).
+    Arrived {
+        frame: FrameId,
+        student: Option<usize>,
+        /// The student now has more takes than the shot limit.
+        over_limit: bool,
+        /// The journal line that recorded it.
+        line: Line,
+    },
+    /// The same bytes arrived before as this frame; the spool copy was removed.
+    Duplicate { of: FrameId },
+    /// The file disappeared before it could be read.
+    Gone,
+}
+
+/// File extensions of RAW frames: stored, never assigned (their JPEG twin is).
+const RAW: &[&str] = &[
+    "cr2", "cr3", "crw", "nef", "nrw", "arw", "srf", "sr2", "dng", "raf", "orf", "rw2", "pef",
+    "srw", "x3f", "3fr", "rwl", "iiq", "erf", "kdc", "mrw",
+];
+
+/// One school's open session.
+#[derive(Debug)]
+pub struct Engine {
+    layout: Layout,
+    journal: Journal,
+    state: State,
+    filer: Filer,
+    pub settings: Settings,
+}
+
+impl Engine {
+    /// Starts a session for one school of a loaded roster.
+    pub fn create(
+        data: &Path,
+        roster: &roster::Roster,
+        school: Option<&str>,
+        sources: Vec<String>,
+        separator: &str,
+    ) -> Result<Engine, EngineError> {
+        let (name, students) = pick_school(roster, school)?;
+        let layout = Layout::new(data);
+        layout::create_private_dir(data).map_err(|source| EngineError::Io {
+            path: data.to_path_buf(),
+            source,
+        })?;
+        let journal = Journal::create(&layout.journal(&name), &name, separator)?;
+        let replayed_state = Journal::read(journal.path())?;
+        let filer = Filer::open(&layout, &name)?;
+        let mut engine = Engine {
+            layout,
+            journal,
+            state: replayed_state,
+            filer,
+            settings: Settings::default(),
+        };
+        engine.commit(Event::RosterLoaded { sources, students })?;
+        Ok(engine)
+    }
+
+    /// Opens the session of `school`, or the only one when `None`. Finishes any filing a crash
+    /// interrupted.
+    pub fn open(data: &Path, school: Option<&str>) -> Result<(Engine, SyncReport), EngineError> {
+        let layout = Layout::new(data);
+        let school = resolve_school(&layout, school)?;
+        let replayed = Journal::open(&layout.journal(&school))?;
+        if let Some(torn) = &replayed.torn {
+            tracing::warn!(
+                bytes = torn.len(),
+                "the journal's last line was torn by a crash and has been cut off"
+            );
+        }
+        let mut filer = Filer::open(&layout, &replayed.state.school)?;
+        let report = filer.sync(&replayed.state)?;
+        Ok((
+            Engine {
+                layout,
+                journal: replayed.journal,
+                state: replayed.state,
+                filer,
+                settings: Settings::default(),
+            },
+            report,
+        ))
+    }
+
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    pub fn school(&self) -> &str {
+        &self.state.school
+    }
+
+    /// Where a frame's original is stored.
+    pub fn original(&self, frame: FrameId) -> Option<&Path> {
+        self.filer.original(frame)
+    }
+
+    /// Records an event: validate, fsync, file. Returns the line and what the filing did.
+    pub fn commit(&mut self, event: Event) -> Result<(Line, SyncReport), EngineError> {
+        let line = self.journal.line(event);
+        self.state.apply(&line)?;
+        if let Err(e) = self.journal.write(&line) {
+            self.reread();
+            return Err(e.into());
+        }
+        let report = self.filer.sync(&self.state)?;
+        Ok((line, report))
+    }
+
+    /// Takes one spool file in: hash, store under `originals/`, journal, then remove it from
+    /// the spool. The caller must only call this when [`State::assignment_pending`] is false,
+    /// so that every frame sees the cursor its predecessor left.
+    pub fn ingest(&mut self, path: &Path) -> Result<Ingested, EngineError> {
+        let bytes = match fs::read(path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Ingested::Gone),
+            Err(source) => {
+                return Err(EngineError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        let hash = hex(&Sha256::digest(&bytes));
+        if let Some(of) = self.state.frame_by_hash(&hash) {
+            if self.filer.original(of).is_none() {
+                // Journaled but its original is gone: store these bytes again before removal.
+                self.filer.store_original(&self.state, of, &bytes)?;
+            }
+            remove_from_spool(path)?;
+            tracing::info!(frame = of, "the same bytes arrived again; kept once");
+            return Ok(Ingested::Duplicate { of });
+        }
+        let ext = extension(path);
+        let student = if RAW.contains(&ext.as_str()) {
+            None
+        } else {
+            self.state.assignee()
+        };
+        let frame = self.state.frames.len() as FrameId + 1;
+        let line = self.journal.line(Event::FrameArrived {
+            frame,
+            hash,
+            ext,
+            size: bytes.len() as u64,
+            source: path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            student: student.map(|s| self.state.students[s].rec.key.clone()),
+        });
+        self.state.apply(&line)?;
+        // Invariant 1: the bytes are safe under originals/ before the journal names them, and
+        // the spool copy goes only after both.
+        let stored = self
+            .filer
+            .store_original(&self.state, frame, &bytes)
+            .map_err(EngineError::from)
+            .and_then(|_| self.journal.write(&line).map_err(EngineError::from));
+        if let Err(e) = stored {
+            self.reread();
+            return Err(e);
+        }
+        remove_from_spool(path)?;
+        let over_limit =
+            student.is_some_and(|s| self.state.students[s].takes.len() > self.settings.shot_limit);
+        if over_limit {
+            tracing::warn!(
+                frame,
+                limit = self.settings.shot_limit,
+                "one student has more frames than the shot limit: has the queue drifted from the list?"
+            );
+        }
+        Ok(Ingested::Arrived {
+            frame,
+            student,
+            over_limit,
+            line,
+        })
+    }
+
+    /// Records the pipeline's answer for a frame, caching its photo first.
+    pub fn record(
+        &mut self,
+        frame: FrameId,
+        result: &Result<pipeline::Report, pipeline::PipelineError>,
+    ) -> Result<(Line, SyncReport), EngineError> {
+        if let Ok(report) = result
+            && let Some(photo) = &report.photo
+        {
+            let path = self.layout.photo(&self.state.school, frame);
+            layout::write_atomic(&path, photo)
+                .map_err(|source| EngineError::Io { path, source })?;
+        }
+        self.commit(Event::Processed {
+            frame,
+            outcome: Outcome::from_report(result),
+        })
+    }
+
+    /// Reloads the roster (the team fixed the Excel): the diff, recorded and applied in one
+    /// step; filed photos are renamed by the same commit.
+    pub fn reload(
+        &mut self,
+        roster: &roster::Roster,
+        sources: Vec<String>,
+    ) -> Result<RosterDiff, EngineError> {
+        let (_, students) = pick_school(roster, Some(&self.state.school.clone()))?;
+        let diff = reload::diff(&self.state, &students);
+        self.commit(Event::RosterLoaded { sources, students })?;
+        Ok(diff)
+    }
+
+    /// Undoes the last undoable event.
+    pub fn undo(&mut self) -> Result<(Line, SyncReport), EngineError> {
+        let (target, _) = self.state.last_undoable().ok_or(Refusal::NothingToUndo)?;
+        self.commit(Event::Undone { target })
+    }
+
+    /// Regenerates `output/` from the journal and `originals/`: every chosen photo is taken
+    /// from the cache, or made again from its original when missing (always with
+    /// `reprocess`).
+    pub fn rebuild(
+        &mut self,
+        profile: &pipeline::Profile,
+        reprocess: bool,
+    ) -> Result<SyncReport, EngineError> {
+        let mut filer = Filer::open(&self.layout, &self.state.school)?;
+        if reprocess {
+            for (_, _, frame) in self.state.desired_output() {
+                self.reprocess(&filer, frame, profile)?;
+            }
+        }
+        let mut report = filer.sync(&self.state)?;
+        if !report.missing_photos.is_empty() {
+            for &frame in &report.missing_photos {
+                self.reprocess(&filer, frame, profile)?;
+            }
+            let again = filer.sync(&self.state)?;
+            report.photos_written += again.photos_written;
+            report.missing_photos = again.missing_photos;
+        }
+        self.filer = filer;
+        Ok(report)
+    }
+
+    fn reprocess(
+        &self,
+        filer: &Filer,
+        frame: FrameId,
+        profile: &pipeline::Profile,
+    ) -> Result<(), EngineError> {
+        let Some(original) = filer.original(frame) else {
+            return Ok(());
+        };
+        let bytes = fs::read(original).map_err(|source| EngineError::Io {
+            path: original.to_path_buf(),
+            source,
+        })?;
+        if let Ok(report) = pipeline::process(&bytes, profile)
+            && let Some(photo) = report.photo
+        {
+            let path = self.layout.photo(&self.state.school, frame);
+            layout::write_atomic(&path, &photo)
+                .map_err(|source| EngineError::Io { path, source })?;
+        }
+        Ok(())
+    }
+
+    /// Frames waiting for the pipeline and where their originals are, oldest first.
+    pub fn unprocessed(&self) -> Vec<(FrameId, PathBuf)> {
+        self.state
+            .unprocessed()
+            .filter_map(|f| Some((f.id, self.filer.original(f.id)?.to_path_buf())))
+            .collect()
+    }
+
+    fn reread(&mut self) {
+        match Journal::read(self.journal.path()) {
+            Ok(state) => self.state = state,
+            Err(e) => tracing::error!(error = %e, "cannot reread the journal"),
+        }
+    }
+}
+
+/// The records of one school of a roster.
+fn pick_school(
+    roster: &roster::Roster,
+    school: Option<&str>,
+) -> Result<(String, Vec<StudentRecord>), EngineError> {
+    let names = || {
+        roster
+            .schools
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join("、")
+    };
+    let found = match school {
+        Some(name) => roster
+            .schools
+            .iter()
+            .find(|s| s.name == name)
+            .ok_or_else(|| EngineError::SchoolNotInRoster {
+                school: name.to_string(),
+                have: names(),
+            })?,
+        None => match roster.schools.as_slice() {
+            [one] => one,
+            [] => return Err(Refusal::EmptyRoster.into()),
+            _ => return Err(EngineError::SeveralSchools(names())),
+        },
+    };
+    let students = found.students().map(StudentRecord::from_roster).collect();
+    Ok((found.name.clone(), students))
+}
+
+/// The session to use: the named one, or the only one.
+pub fn resolve_school(layout: &Layout, school: Option<&str>) -> Result<String, EngineError> {
+    if let Some(s) = school {
+        return Ok(s.to_string());
+    }
+    let schools = layout.schools().map_err(|source| EngineError::Io {
+        path: layout.sessions(),
+        source,
+    })?;
+    match schools.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(EngineError::NoSession(layout.data.clone())),
+        _ => Err(EngineError::WhichSchool {
+            data: layout.data.clone(),
+            schools: schools.join("、"),
+        }),
+    }
+}
+
+/// Removes a spool file once its bytes are safe, and makes the removal durable.
+fn remove_from_spool(path: &Path) -> Result<(), EngineError> {
+    let io = |p: &Path| {
+        let p = p.to_path_buf();
+        move |source| EngineError::Io { path: p, source }
+    };
+    fs::remove_file(path).map_err(io(path))?;
+    if let Some(dir) = path.parent() {
+        fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io(dir))?;
+    }
+    Ok(())
+}
+
+fn extension(path: &Path) -> String {
+    let ext: String = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    if ext.is_empty() { "jpg".into() } else { ext }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}

@@ -1,0 +1,253 @@
+//! The append-only journal file: one [`Line`] per line, fsync'd before the event counts.
+//!
+//! Opening replays it into a [`State`]. A torn last line (no newline: the process died while
+//! writing it) is cut off with a warning; any other line that cannot be read or applied stops the
+//! replay with an error naming it: never skipped silently. The file is locked while open, so
+//! two processes never write one session.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use crate::event::{Event, Line, VERSION};
+use crate::state::{Refusal, State};
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{path}: the session is open in another rollcall process (daemon or command)")]
+    Locked { path: PathBuf },
+    #[error("{path}: a session exists already")]
+    Exists { path: PathBuf },
+    #[error("{path}: no session here (start one with `rollcall session start`)")]
+    Missing { path: PathBuf },
+    #[error("{path}, line {line}: unreadable ({message}); the journal needs a manual repair")]
+    Corrupt {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("{path}, line {line}: {refusal}")]
+    Refused {
+        path: PathBuf,
+        line: usize,
+        refusal: Refusal,
+    },
+}
+
+impl JournalError {
+    /// For the operator, in Chinese.
+    pub fn zh(&self) -> String {
+        match self {
+            JournalError::Io { path, source } => {
+                format!("{}：读写失败（{source}），请检查磁盘空间和权限", path.display())
+            }
+            JournalError::Locked { .. } => {
+                "该学校的拍摄会话正被另一个 rollcall 进程使用（后台服务或另一条命令），请在控制台操作或先停止它".into()
+            }
+            JournalError::Exists { path } => format!("{}：会话已存在", path.display()),
+            JournalError::Missing { .. } => {
+                "还没有这个学校的拍摄会话，请先运行 rollcall session start".into()
+            }
+            JournalError::Corrupt { path, line, .. } => format!(
+                "{} 第 {line} 行无法读取，日志需要人工修复（请联系技术支持，不要删除文件）",
+                path.display()
+            ),
+            JournalError::Refused {
+                path,
+                line,
+                refusal,
+            } => format!("{} 第 {line} 行：{}", path.display(), refusal.zh()),
+        }
+    }
+}
+
+/// An open journal, locked for writing.
+#[derive(Debug)]
+pub struct Journal {
+    path: PathBuf,
+    file: File,
+    next_seq: u64,
+}
+
+/// What opening a journal found.
+#[derive(Debug)]
+pub struct Replayed {
+    pub journal: Journal,
+    pub state: State,
+    /// The torn last line that was cut off, if any.
+    pub torn: Option<String>,
+}
+
+impl Journal {
+    /// Creates a new journal whose first line is `opened`.
+    pub fn create(path: &Path, school: &str, separator: &str) -> Result<Journal, JournalError> {
+        if path.exists() {
+            return Err(JournalError::Exists {
+                path: path.to_path_buf(),
+            });
+        }
+        let first = Line {
+            v: VERSION,
+            seq: 1,
+            at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            event: Event::Opened {
+                school: school.to_string(),
+                separator: separator.to_string(),
+            },
+        };
+        let mut text = serde_json::to_vec(&first).map_err(|e| JournalError::Io {
+            path: path.to_path_buf(),
+            source: io::Error::other(e),
+        })?;
+        text.push(b'\n');
+        // Written whole and renamed into place: a journal never exists without its first line.
+        crate::layout::write_atomic(path, &text).map_err(|source| JournalError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(Journal::open(path)?.journal)
+    }
+
+    /// Opens and replays a journal.
+    pub fn open(path: &Path) -> Result<Replayed, JournalError> {
+        let io = |source| JournalError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| match e.kind() {
+                io::ErrorKind::NotFound => JournalError::Missing {
+                    path: path.to_path_buf(),
+                },
+                _ => io(e),
+            })?;
+        lock(&file, path)?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(io)?;
+        let (state, good_len, torn) = replay(&bytes, path)?;
+        if good_len < bytes.len() {
+            tracing::warn!(
+                journal = %path.display(),
+                bytes = bytes.len() - good_len,
+                "cutting off a torn last line (the process stopped while writing it)"
+            );
+            file.set_len(good_len as u64).map_err(io)?;
+            file.sync_all().map_err(io)?;
+        }
+        Ok(Replayed {
+            journal: Journal {
+                path: path.to_path_buf(),
+                file,
+                next_seq: state.seq + 1,
+            },
+            state,
+            torn,
+        })
+    }
+
+    /// Reads a journal without locking or repairing it (for status while a daemon runs).
+    pub fn read(path: &Path) -> Result<State, JournalError> {
+        let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => JournalError::Missing {
+                path: path.to_path_buf(),
+            },
+            _ => JournalError::Io {
+                path: path.to_path_buf(),
+                source: e,
+            },
+        })?;
+        replay(&bytes, path).map(|(state, _, _)| state)
+    }
+
+    /// The line the next event will get.
+    pub fn line(&self, event: Event) -> Line {
+        Line {
+            v: VERSION,
+            seq: self.next_seq,
+            at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            event,
+        }
+    }
+
+    /// Writes and fsyncs one event; returns its line.
+    pub fn append(&mut self, event: Event) -> Result<Line, JournalError> {
+        let line = self.line(event);
+        self.write(&line)?;
+        Ok(line)
+    }
+
+    /// Writes and fsyncs a line made by [`Journal::line`].
+    pub fn write(&mut self, line: &Line) -> Result<(), JournalError> {
+        let io = |source| JournalError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        let mut text = serde_json::to_string(line).map_err(|e| io(io::Error::other(e)))?;
+        text.push('\n');
+        // One write of the whole line: a crash leaves at most one torn line at the end.
+        self.file.write_all(text.as_bytes()).map_err(io)?;
+        self.file.sync_data().map_err(io)?;
+        self.next_seq = line.seq + 1;
+        Ok(())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn lock(file: &File, path: &Path) -> Result<(), JournalError> {
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(TryLockError::WouldBlock) => Err(JournalError::Locked {
+            path: path.to_path_buf(),
+        }),
+        Err(TryLockError::Error(source)) => Err(JournalError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// Folds the journal's bytes into a state. Returns the state, the length of the complete
+/// lines, and the torn tail (if any).
+pub fn replay(bytes: &[u8], path: &Path) -> Result<(State, usize, Option<String>), JournalError> {
+    let mut state = State::default();
+    let mut start = 0;
+    let mut number = 0;
+    while let Some(end) = bytes[start..].iter().position(|&b| b == b'\n') {
+        number += 1;
+        let text = &bytes[start..start + end];
+        let line: Line = serde_json::from_slice(text).map_err(|e| JournalError::Corrupt {
+            path: path.to_path_buf(),
+            line: number,
+            message: e.to_string(),
+        })?;
+        state
+            .apply(&line)
+            .map_err(|refusal| JournalError::Refused {
+                path: path.to_path_buf(),
+                line: number,
+                refusal,
+            })?;
+        start += end + 1;
+    }
+    if state.seq == 0 {
+        return Err(JournalError::Corrupt {
+            path: path.to_path_buf(),
+            line: 1,
+            message: "empty journal".into(),
+        });
+    }
+    let torn = (start < bytes.len()).then(|| String::from_utf8_lossy(&bytes[start..]).into_owned());
+    Ok((state, start, torn))
+}

@@ -1,0 +1,302 @@
+//! Running a session: the spool watcher feeding frames in, a pool of pipeline workers, and the
+//! engine recording both, on plain threads.
+//!
+//! One thread owns the [`Engine`]; notify's thread and the workers only send it messages. A
+//! new frame is taken from the spool only when no assigned frame is still being processed,
+//! so every frame sees the cursor its predecessor left (a burst is assigned exactly as if it
+//! had been shot slowly) and a restart after a crash assigns the same way.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use notify::event::{AccessKind, AccessMode, CreateKind, EventKind, ModifyKind, RenameMode};
+use notify::{RecursiveMode, Watcher};
+
+use crate::engine::{Engine, EngineError, Ingested};
+use crate::event::{FrameId, Line};
+use crate::spool::SpoolWatch;
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub profile: pipeline::Profile,
+    /// Pipeline workers (default: the number of cores).
+    pub jobs: usize,
+    /// Return once the spool is empty and every frame is processed (tests, batch imports).
+    pub until_idle: bool,
+    /// The safety-net rescan interval.
+    pub rescan: Duration,
+    /// How long a file's size must stay unchanged when no completion event was seen.
+    pub settle: Duration,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            profile: pipeline::Profile::standard(),
+            jobs: thread::available_parallelism().map_or(2, |n| n.get()),
+            until_idle: false,
+            rescan: Duration::from_secs(2),
+            settle: Duration::from_millis(500),
+        }
+    }
+}
+
+/// What the runner tells its caller as it goes.
+#[derive(Debug, Clone)]
+pub enum Notice {
+    /// A journal line was recorded.
+    Recorded(Line),
+    /// A spool file was the same bytes as an earlier frame.
+    Duplicate { file: PathBuf, of: FrameId },
+    /// A student has more frames than the shot limit.
+    ShotLimit { frame: FrameId, student: usize },
+    /// Something failed and will be retried; the message names the file.
+    Trouble(String),
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RunSummary {
+    pub arrived: usize,
+    pub duplicates: usize,
+    pub processed: usize,
+}
+
+enum Msg {
+    Fs(notify::Result<notify::Event>),
+    Done(
+        FrameId,
+        Box<Result<pipeline::Report, pipeline::PipelineError>>,
+    ),
+    /// The original moved (the frame changed student) before a worker read it.
+    Moved(FrameId),
+}
+
+/// Runs until `stop` is set (or, with `until_idle`, until nothing is left to do).
+pub fn run(
+    engine: &mut Engine,
+    spool_dir: &Path,
+    options: &RunOptions,
+    stop: &AtomicBool,
+    on_notice: &mut dyn FnMut(&Engine, Notice),
+) -> Result<RunSummary, EngineError> {
+    let io = |source| EngineError::Io {
+        path: spool_dir.to_path_buf(),
+        source,
+    };
+    crate::layout::create_private_dir(spool_dir).map_err(io)?;
+    let (tx, rx) = mpsc::channel::<Msg>();
+    let fs_tx = tx.clone();
+    let mut watcher = notify::recommended_watcher(move |ev| {
+        let _ = fs_tx.send(Msg::Fs(ev));
+    })
+    .map_err(|e| io(std::io::Error::other(e)))?;
+    watcher
+        .watch(spool_dir, RecursiveMode::NonRecursive)
+        .map_err(|e| io(std::io::Error::other(e)))?;
+
+    let jobs = Workers::start(options.jobs.max(1), options.profile.clone(), tx);
+    let mut summary = RunSummary::default();
+    let mut in_flight: Vec<FrameId> = Vec::new();
+    for (frame, original) in engine.unprocessed() {
+        jobs.submit(frame, original);
+        in_flight.push(frame);
+    }
+    let mut spool = SpoolWatch::new(spool_dir);
+    spool.settle = options.settle;
+    let start = Instant::now();
+    spool.rescan(start).map_err(io)?;
+    let mut last_rescan = start;
+    let mut retry_at: Option<Instant> = None;
+
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        let tick = if spool.is_empty() {
+            Duration::from_millis(200)
+        } else {
+            Duration::from_millis(20)
+        };
+        let first = match rx.recv_timeout(tick) {
+            Ok(m) => Some(m),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        let now = Instant::now();
+        for msg in first.into_iter().chain(rx.try_iter()) {
+            match msg {
+                Msg::Fs(Ok(event)) => {
+                    let complete = matches!(
+                        event.kind,
+                        EventKind::Access(AccessKind::Close(AccessMode::Write))
+                            | EventKind::Modify(ModifyKind::Name(RenameMode::To))
+                            | EventKind::Modify(ModifyKind::Name(RenameMode::Both))
+                    );
+                    let relevant = complete
+                        || matches!(
+                            event.kind,
+                            EventKind::Create(CreateKind::File | CreateKind::Any)
+                                | EventKind::Modify(_)
+                        );
+                    if relevant {
+                        for p in &event.paths {
+                            spool.note(p, complete, now);
+                        }
+                    }
+                }
+                Msg::Fs(Err(e)) => {
+                    tracing::warn!(error = %e, "spool watch error; the rescan covers it");
+                }
+                Msg::Moved(frame) => match engine.original(frame) {
+                    Some(path) => jobs.submit(frame, path.to_path_buf()),
+                    None => in_flight.retain(|&f| f != frame),
+                },
+                Msg::Done(frame, result) => {
+                    in_flight.retain(|&f| f != frame);
+                    match engine.record(frame, &result) {
+                        Ok((line, _)) => {
+                            summary.processed += 1;
+                            on_notice(engine, Notice::Recorded(line));
+                        }
+                        Err(e) => {
+                            // The frame stays unprocessed in the journal: processed again on
+                            // the next start.
+                            on_notice(
+                                engine,
+                                Notice::Trouble(format!("frame {frame}: {e} / {}", e.zh())),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        if now.duration_since(last_rescan) >= options.rescan {
+            last_rescan = now;
+            if let Err(e) = spool.rescan(now) {
+                on_notice(
+                    engine,
+                    Notice::Trouble(format!("{}: {e}", spool_dir.display())),
+                );
+            }
+        }
+        if retry_at.is_some_and(|t| now < t) {
+            continue;
+        }
+        retry_at = None;
+        while !engine.state().assignment_pending() {
+            let Some(path) = spool.next_ready(now) else {
+                break;
+            };
+            match engine.ingest(&path) {
+                Ok(Ingested::Arrived {
+                    frame,
+                    student,
+                    over_limit,
+                    line,
+                }) => {
+                    spool.done(&path);
+                    summary.arrived += 1;
+                    on_notice(engine, Notice::Recorded(line));
+                    if let Some(original) = engine.original(frame) {
+                        jobs.submit(frame, original.to_path_buf());
+                        in_flight.push(frame);
+                    }
+                    if over_limit && let Some(student) = student {
+                        on_notice(engine, Notice::ShotLimit { frame, student });
+                    }
+                }
+                Ok(Ingested::Duplicate { of }) => {
+                    spool.done(&path);
+                    summary.duplicates += 1;
+                    on_notice(engine, Notice::Duplicate { file: path, of });
+                }
+                Ok(Ingested::Gone) => spool.done(&path),
+                Err(e) => {
+                    on_notice(
+                        engine,
+                        Notice::Trouble(format!("{}: {e} / {}", path.display(), e.zh())),
+                    );
+                    retry_at = Some(now + Duration::from_secs(1));
+                    break;
+                }
+            }
+        }
+        if options.until_idle && in_flight.is_empty() && spool.is_empty() && retry_at.is_none() {
+            // One last look, in case an event is still on its way.
+            if spool.rescan(Instant::now()).map_err(io)? == 0 {
+                break;
+            }
+        }
+    }
+    drop(watcher);
+    jobs.stop();
+    Ok(summary)
+}
+
+/// The pipeline pool: each worker reads an original and processes it.
+struct Workers {
+    jobs: Option<Sender<(FrameId, PathBuf)>>,
+    handles: Vec<thread::JoinHandle<()>>,
+}
+
+impl Workers {
+    fn start(n: usize, profile: pipeline::Profile, results: Sender<Msg>) -> Workers {
+        let (tx, rx) = mpsc::channel::<(FrameId, PathBuf)>();
+        let rx = Arc::new(Mutex::new(rx));
+        let profile = Arc::new(profile);
+        let handles = (0..n)
+            .map(|_| {
+                let rx: Arc<Mutex<Receiver<(FrameId, PathBuf)>>> = Arc::clone(&rx);
+                let results = results.clone();
+                let profile = Arc::clone(&profile);
+                thread::spawn(move || {
+                    loop {
+                        let job = match rx.lock() {
+                            Ok(guard) => guard.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok((frame, path)) = job else { return };
+                        let result = match std::fs::read(&path) {
+                            Ok(bytes) => pipeline::process(&bytes, &profile),
+                            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                                if results.send(Msg::Moved(frame)).is_err() {
+                                    return;
+                                }
+                                continue;
+                            }
+                            Err(e) => Err(pipeline::PipelineError::Corrupt(format!(
+                                "cannot read {}: {e}",
+                                path.display()
+                            ))),
+                        };
+                        if results.send(Msg::Done(frame, Box::new(result))).is_err() {
+                            return;
+                        }
+                    }
+                })
+            })
+            .collect();
+        Workers {
+            jobs: Some(tx),
+            handles,
+        }
+    }
+
+    fn submit(&self, frame: FrameId, path: PathBuf) {
+        if let Some(tx) = &self.jobs {
+            let _ = tx.send((frame, path));
+        }
+    }
+
+    fn stop(mut self) {
+        self.jobs = None;
+        for h in self.handles.drain(..) {
+            let _ = h.join();
+        }
+    }
+}

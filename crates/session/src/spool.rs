@@ -1,0 +1,236 @@
+//! Watching the spool folder: which files are frames, when a frame is complete, and in which
+//! order frames arrived.
+//!
+//! File-system events (notify) say quickly that something changed; a periodic rescan is the
+//! safety net for missed events. A file counts once it is complete: it was renamed into the
+//! folder or closed by its writer and its size has not changed since, or its size has been
+//! stable for [`SpoolWatch::settle`]. Files are handed out strictly in arrival order — a frame
+//! still being written holds back the ones after it, so a burst is assigned in the order it was
+//! shot. `.part`, hidden and temporary files are never frames.
+
+use std::collections::HashSet;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+/// True for names that are never frames: hidden files, partial downloads, editor and browser
+/// temporaries.
+pub fn ignored(name: &str) -> bool {
+    const TEMP: &[&str] = &[
+        ".part",
+        ".tmp",
+        ".temp",
+        ".partial",
+        ".crdownload",
+        ".download",
+        "~",
+    ];
+    let lower = name.to_ascii_lowercase();
+    name.starts_with('.') || TEMP.iter().any(|s| lower.ends_with(s))
+}
+
+#[derive(Debug, Clone)]
+struct Candidate {
+    path: PathBuf,
+    size: u64,
+    mtime: Option<SystemTime>,
+    /// When size or mtime last changed (or the file was first seen).
+    changed: Instant,
+    /// A rename-into or close-after-write event was seen since the last change.
+    complete: bool,
+}
+
+/// The spool folder's files that are not yet taken in, in arrival order.
+#[derive(Debug)]
+pub struct SpoolWatch {
+    dir: PathBuf,
+    queue: Vec<Candidate>,
+    known: HashSet<PathBuf>,
+    /// How long a size must stay unchanged when no completion event was seen.
+    pub settle: Duration,
+}
+
+impl SpoolWatch {
+    pub fn new(dir: &Path) -> SpoolWatch {
+        SpoolWatch {
+            dir: dir.to_path_buf(),
+            queue: Vec::new(),
+            known: HashSet::new(),
+            settle: Duration::from_millis(500),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Notes a file that an event named. `complete` when the event was a rename into the folder
+    /// or a close after writing.
+    pub fn note(&mut self, path: &Path, complete: bool, now: Instant) {
+        if path.parent() != Some(self.dir.as_path()) {
+            return;
+        }
+        let Some(name) = path.file_name().map(|n| n.to_string_lossy()) else {
+            return;
+        };
+        if ignored(&name) {
+            return;
+        }
+        if self.known.contains(path) {
+            if let Some(c) = self.queue.iter_mut().find(|c| c.path == path) {
+                refresh(c, now);
+                c.complete |= complete;
+            }
+            return;
+        }
+        let Ok(meta) = fs::metadata(path) else { return };
+        if !meta.is_file() {
+            return;
+        }
+        self.known.insert(path.to_path_buf());
+        self.queue.push(Candidate {
+            path: path.to_path_buf(),
+            size: meta.len(),
+            mtime: meta.modified().ok(),
+            changed: now,
+            complete,
+        });
+    }
+
+    /// Lists the folder and queues files not seen yet, oldest first (by modification time, then
+    /// name). Returns how many were new.
+    pub fn rescan(&mut self, now: Instant) -> io::Result<usize> {
+        let mut found = Vec::new();
+        for entry in fs::read_dir(&self.dir)? {
+            let entry = entry?;
+            let path = entry.path();
+            if self.known.contains(&path) || ignored(&entry.file_name().to_string_lossy()) {
+                continue;
+            }
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_file() {
+                found.push((meta.modified().ok(), path));
+            }
+        }
+        found.sort();
+        let n = found.len();
+        for (_, path) in found {
+            self.note(&path, false, now);
+        }
+        Ok(n)
+    }
+
+    /// The first file in arrival order if it is complete. A file that vanished is dropped.
+    pub fn next_ready(&mut self, now: Instant) -> Option<PathBuf> {
+        while let Some(first) = self.queue.first_mut() {
+            if !first.path.exists() {
+                let gone = self.queue.remove(0);
+                self.known.remove(&gone.path);
+                continue;
+            }
+            refresh(first, now);
+            let stable = now.duration_since(first.changed) >= self.settle;
+            if first.size > 0 && (first.complete || stable) {
+                return Some(first.path.clone());
+            }
+            return None;
+        }
+        None
+    }
+
+    /// The file handed out by [`SpoolWatch::next_ready`] is taken in (or removed).
+    pub fn done(&mut self, path: &Path) {
+        self.queue.retain(|c| c.path != path);
+        self.known.remove(path);
+    }
+
+    /// Files waiting.
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+}
+
+/// Re-reads size and mtime; a change resets the stability clock and the completion signal.
+fn refresh(c: &mut Candidate, now: Instant) {
+    if let Ok(meta) = fs::metadata(&c.path) {
+        let mtime = meta.modified().ok();
+        if meta.len() != c.size || mtime != c.mtime {
+            c.size = meta.len();
+            c.mtime = mtime;
+            c.changed = now;
+            c.complete = false;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ignores_partial_hidden_and_temporary_files() {
+        for name in [
+            "a.jpg.part",
+            ".hidden.jpg",
+            "x.tmp",
+            "a.JPG.crdownload",
+            "b.jpg~",
+        ] {
+            assert!(ignored(name), "{name}");
+        }
+        for name in [
+            "DSC_0001.JPG",
+            "20261129T101010.000Z-000001-cam.jpg",
+            "a.cr2",
+        ] {
+            assert!(!ignored(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_file_counts_once_complete_and_in_arrival_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = SpoolWatch::new(dir.path());
+        let t0 = Instant::now();
+        let a = dir.path().join("b-first.jpg");
+        let b = dir.path().join("a-second.jpg");
+        fs::write(&a, b"first").unwrap();
+        fs::write(&b, b"second").unwrap();
+        w.note(&a, false, t0);
+        w.note(&b, true, t0);
+        fs::write(dir.path().join("c.jpg.part"), b"x").unwrap();
+        w.note(&dir.path().join("c.jpg.part"), true, t0);
+        assert_eq!(w.len(), 2);
+        // `a` came first and has no completion event: it holds `b` back until it settles.
+        assert_eq!(w.next_ready(t0), None);
+        assert_eq!(w.next_ready(t0 + w.settle), Some(a.clone()));
+        w.done(&a);
+        assert_eq!(w.next_ready(t0 + w.settle), Some(b.clone()));
+        w.done(&b);
+        assert!(w.is_empty());
+        // The engine removes taken files; one left behind is found again (and then known as a
+        // duplicate by its hash).
+        fs::remove_file(&a).unwrap();
+        assert_eq!(w.rescan(t0).unwrap(), 1);
+    }
+
+    #[test]
+    fn an_empty_or_growing_file_is_not_ready() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = SpoolWatch::new(dir.path());
+        let t0 = Instant::now();
+        let a = dir.path().join("a.jpg");
+        fs::write(&a, b"").unwrap();
+        assert_eq!(w.rescan(t0).unwrap(), 1);
+        assert_eq!(w.next_ready(t0 + w.settle * 2), None, "empty");
+        fs::write(&a, b"more bytes").unwrap();
+        let t1 = t0 + w.settle * 3;
+        assert_eq!(w.next_ready(t1), None, "just grew: the clock restarts");
+        assert_eq!(w.next_ready(t1 + w.settle), Some(a));
+    }
+}

@@ -1,0 +1,106 @@
+//! Progress of a session: per class, how many are photographed, failed, absent, still to
+//! come; and the make-up list (补拍名单) of everyone who still needs a photo.
+
+use serde::Serialize;
+
+use crate::state::{Standing, State};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ClassStatus {
+    pub class: String,
+    pub students: usize,
+    pub photographed: usize,
+    pub failed: usize,
+    pub absent: usize,
+    pub remaining: usize,
+    pub no_photo_needed: usize,
+    /// Photographed, but the roster row has an error, so the file cannot be named yet.
+    pub unnamed: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MakeUp {
+    pub class: String,
+    pub row: u32,
+    pub name: String,
+    /// Masked ID number.
+    pub id: String,
+    pub standing: Standing,
+    /// Why (zh): 缺席 / 需重拍 / 待拍.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Status {
+    pub school: String,
+    pub class: Option<String>,
+    /// The student whose turn it is: (class, row, name).
+    pub next: Option<(String, u32, String)>,
+    pub frames: usize,
+    pub classes: Vec<ClassStatus>,
+    pub make_up: Vec<MakeUp>,
+    /// Students removed from the roster who still have takes (kept, never deleted).
+    pub removed_with_takes: Vec<String>,
+}
+
+pub fn status(state: &State) -> Status {
+    let mut classes: Vec<ClassStatus> = state
+        .classes
+        .iter()
+        .map(|c| ClassStatus {
+            class: c.clone(),
+            ..ClassStatus::default()
+        })
+        .collect();
+    let mut make_up = Vec::new();
+    for s in state.roster_order() {
+        let st = &state.students[s];
+        let Some(c) = classes.iter_mut().find(|c| c.class == st.rec.class) else {
+            continue;
+        };
+        c.students += 1;
+        let standing = state.standing(s);
+        match standing {
+            Standing::Photographed => {
+                c.photographed += 1;
+                c.unnamed += usize::from(state.photo_stem(s).is_none());
+            }
+            Standing::Failed => c.failed += 1,
+            Standing::Absent => c.absent += 1,
+            Standing::Waiting | Standing::Processing => c.remaining += 1,
+            Standing::NoPhotoNeeded => c.no_photo_needed += 1,
+            Standing::Removed => {}
+        }
+        if matches!(
+            standing,
+            Standing::Failed | Standing::Absent | Standing::Waiting
+        ) {
+            make_up.push(MakeUp {
+                class: st.rec.class.clone(),
+                row: st.rec.row,
+                name: st.rec.name.clone(),
+                id: roster::id::mask(&st.rec.id_text),
+                standing,
+                reason: standing.zh().to_string(),
+            });
+        }
+    }
+    let removed_with_takes = state
+        .students
+        .iter()
+        .filter(|s| s.removed && !s.takes.is_empty())
+        .map(|s| format!("{} {}", s.rec.class, s.rec.name))
+        .collect();
+    Status {
+        school: state.school.clone(),
+        class: state.class.clone(),
+        next: state.cursor.map(|s| {
+            let r = &state.students[s].rec;
+            (r.class.clone(), r.row, r.name.clone())
+        }),
+        frames: state.frames.len(),
+        classes,
+        make_up,
+        removed_with_takes,
+    }
+}
