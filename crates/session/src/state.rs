@@ -222,6 +222,8 @@ enum Inverse {
     },
     Moves {
         moves: Vec<(FrameId, Option<usize>)>,
+        /// Chosen takes of the students involved (a move clears a choice).
+        chosen: Vec<(usize, Option<FrameId>)>,
         cursor: Option<usize>,
         class: Option<String>,
     },
@@ -231,6 +233,8 @@ enum Inverse {
     },
     Added {
         student: usize,
+        /// The record of a removed student the walk-in revived.
+        revived: Option<StudentRecord>,
         cursor: Option<usize>,
         class: Option<String>,
     },
@@ -441,6 +445,12 @@ impl State {
                     let to = m.to.as_deref().map(|k| self.active(k)).transpose()?;
                     resolved.push((m.frame, from, to));
                 }
+                let chosen: Vec<(usize, Option<FrameId>)> = resolved
+                    .iter()
+                    .flat_map(|&(_, from, to)| [from, to])
+                    .flatten()
+                    .map(|s| (s, self.students[s].chosen))
+                    .collect();
                 for &(frame, _, to) in &resolved {
                     self.set_owner(frame, to);
                 }
@@ -459,6 +469,7 @@ impl State {
                         .rev()
                         .map(|&(f, from, _)| (f, from))
                         .collect(),
+                    chosen,
                     cursor,
                     class,
                 }
@@ -469,16 +480,16 @@ impl State {
                 Inverse::Cursor { cursor, class }
             }
             Event::StudentAdded { student } => {
-                let s = match self.index.get(&student.key) {
+                let (s, revived) = match self.index.get(&student.key) {
                     Some(&s) if !self.students[s].removed => {
                         return Err(Refusal::DuplicateKey(student.key.clone()));
                     }
                     Some(&s) => {
-                        self.students[s].rec = student.clone();
+                        let old = std::mem::replace(&mut self.students[s].rec, student.clone());
                         self.students[s].removed = false;
-                        s
+                        (s, Some(old))
                     }
-                    None => self.push_student(student.clone()),
+                    None => (self.push_student(student.clone()), None),
                 };
                 self.order.push(s);
                 if !self.classes.contains(&student.class) {
@@ -487,6 +498,7 @@ impl State {
                 self.put_cursor(s);
                 Inverse::Added {
                     student: s,
+                    revived,
                     cursor,
                     class,
                 }
@@ -583,11 +595,15 @@ impl State {
             }
             Inverse::Moves {
                 moves,
+                chosen,
                 cursor,
                 class,
             } => {
                 for (frame, owner) in moves {
                     self.set_owner(frame, owner);
+                }
+                for (s, c) in chosen.into_iter().rev() {
+                    self.students[s].chosen = c;
                 }
                 self.cursor = cursor;
                 self.class = class;
@@ -598,18 +614,31 @@ impl State {
             }
             Inverse::Added {
                 student,
+                revived,
                 cursor,
                 class,
             } => {
-                self.students[student].removed = true;
                 self.order.retain(|&s| s != student);
-                let class_name = &self.students[student].rec.class;
+                let class_name = self.students[student].rec.class.clone();
                 if !self
                     .order
                     .iter()
-                    .any(|&s| &self.students[s].rec.class == class_name)
+                    .any(|&s| self.students[s].rec.class == class_name)
                 {
-                    self.classes.retain(|c| c != class_name);
+                    self.classes.retain(|c| *c != class_name);
+                }
+                match revived {
+                    Some(rec) => {
+                        self.students[student].rec = rec;
+                        self.students[student].removed = true;
+                    }
+                    // Undo runs last-first, so a student added by this event is the last one
+                    // unless a roster reload added more since; then it stays, as removed.
+                    None if student + 1 == self.students.len() => {
+                        self.index.remove(&self.students[student].rec.key);
+                        self.students.pop();
+                    }
+                    None => self.students[student].removed = true,
                 }
                 self.cursor = cursor;
                 self.class = class;
@@ -699,7 +728,10 @@ impl State {
         self.sources = sources.to_vec();
         let first = !self.roster_loaded;
         self.roster_loaded = true;
-        let keep_class = self.class.as_ref().is_some_and(|c| self.classes.contains(c));
+        let keep_class = self
+            .class
+            .as_ref()
+            .is_some_and(|c| self.classes.contains(c));
         if keep_class {
             if self.cursor.is_none_or(|s| self.students[s].removed) {
                 self.cursor = self.class.clone().and_then(|c| self.first_in_class(&c));
