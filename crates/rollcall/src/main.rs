@@ -6,6 +6,7 @@ mod inputs;
 mod photo_cmd;
 mod photo_debug;
 mod roster_cmd;
+mod session_cmd;
 mod tether_cmd;
 
 use std::process::ExitCode;
@@ -86,6 +87,18 @@ enum Command {
     ///
     /// Example: rollcall tether --spool ~/rollcall/spool --capture-target ram
     Tether(tether_cmd::TetherArgs),
+
+    /// Photographing a school: start, run, operator commands, progress (拍摄会话).
+    ///
+    /// A session assigns every frame to the student whose turn it is, processes and files it,
+    /// and records everything in a journal that can be replayed after a crash.
+    ///
+    /// Example: rollcall session start ~/rollcall 名册/ && rollcall session run ~/rollcall --spool ~/rollcall/spool
+    #[command(subcommand)]
+    Session(session_cmd::SessionCommand),
+
+    /// Regenerate `output/` from the journal and `originals/` (重建照片目录).
+    Rebuild(session_cmd::RebuildArgs),
 }
 
 fn main() -> ExitCode {
@@ -97,6 +110,8 @@ fn main() -> ExitCode {
         Command::Photo(args) => photo_cmd::run(args),
         Command::Cameras(args) => tether_cmd::cameras(args),
         Command::Tether(args) => tether_cmd::tether(args),
+        Command::Session(cmd) => session_cmd::run(cmd),
+        Command::Rebuild(args) => session_cmd::rebuild(args),
     };
     match result {
         Ok(code) => code,

@@ -39,7 +39,7 @@ pub struct PhotoArgs {
     debug: Option<PathBuf>,
 }
 
-fn load_profile(spec: &str) -> Result<Profile> {
+pub fn load_profile(spec: &str) -> Result<Profile> {
     if let Some(p) = Profile::named(spec) {
         return Ok(p);
     }

@@ -454,10 +454,11 @@ impl State {
                 for &(frame, _, to) in &resolved {
                     self.set_owner(frame, to);
                 }
-                if let Some(&(frame, _, Some(to))) = resolved.last() {
+                if let Some(&(_, _, Some(to))) = resolved.last() {
                     self.class = Some(self.students[to].rec.class.clone());
-                    let usable = self.frames[frame as usize - 1].usable();
-                    self.cursor = if usable && self.chosen_take(to).is_some() {
+                    // The last frame's student is done (by it or an earlier take): the queue
+                    // goes on after them; otherwise they are up for a retake.
+                    self.cursor = if self.chosen_take(to).is_some() {
                         self.next_waiting(to)
                     } else {
                         Some(to)

@@ -1,0 +1,799 @@
+//! `rollcall session …` and `rollcall rebuild`: starting a school's session, running it on a
+//! spool folder, the operator's commands, progress and the make-up list.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use anyhow::{Context, Result, anyhow, bail};
+use chrono::NaiveDate;
+use clap::{Args, Subcommand};
+use roster::Lang;
+use serde_json::json;
+use session::event::{Event, Move, StudentRecord};
+use session::runner::{Notice, RunOptions};
+use session::{Engine, EngineError, State};
+
+#[derive(Debug, Subcommand)]
+pub enum SessionCommand {
+    /// Start photographing a school: load its roster into a new session (开始拍摄会话).
+    ///
+    /// The roster is checked as by `rollcall roster check`; rows with errors are photographed
+    /// too and their photos filed once the roster is fixed (`rollcall session reload`). The
+    /// session lives in `<DATA>/sessions/<school>/journal.jsonl`.
+    ///
+    /// Example: rollcall session start ~/rollcall 名册/城北小学/
+    Start(StartArgs),
+
+    /// Run the session: take every frame from the spool folder, give it to the student whose
+    /// turn it is, process and file it, until Ctrl-C (拍摄).
+    ///
+    /// A passed photo moves on to the next student; a failed one keeps the same student for a
+    /// retake. Photos are filed as `<DATA>/output/<school>/<class>/<ID>-<name>.jpg`, every
+    /// frame is kept under `<DATA>/originals/`. Operator commands work while it runs only
+    /// through the console; stop it to use `rollcall session skip` and the like.
+    ///
+    /// Example: rollcall session run ~/rollcall --spool ~/rollcall/spool
+    Run(RunArgs),
+
+    /// Progress per class and the make-up list (进度与补拍名单).
+    Status(StatusArgs),
+
+    /// Reload the roster after the school fixed it: corrected IDs and names rename the filed
+    /// photos, new rows join the queue, removed rows keep their photos (重新载入名册).
+    Reload(ReloadArgs),
+
+    /// The student whose turn it is is absent: put them on the make-up list (缺席/跳过).
+    Skip(StudentArgs),
+
+    /// Reject a student's photo and photograph them again (重拍). Default: the student of the
+    /// last frame.
+    Retake(StudentArgs),
+
+    /// Use a frame that failed a check anyway, with a reason (强制采用). Default: the last frame.
+    Accept(AcceptArgs),
+
+    /// Undo the last action or assignment (撤销).
+    Undo(CommonArgs),
+
+    /// Move the last N frames one student forward or back: the fix when someone stepped out of
+    /// the queue (顺移).
+    Shift(ShiftArgs),
+
+    /// Make a student the next one, by ID, name, or `<class>:<row>` (跳转).
+    Jump(StudentArgs),
+
+    /// Add a student who is not on the roster (walk-in, 插班生) and make them the next one.
+    Add(AddArgs),
+
+    /// Prefer another take of a student (选用另一张).
+    Choose(FrameArgs),
+
+    /// Photograph another class: the cursor goes to its first student (选择班级).
+    Class(ClassArgs),
+
+    /// A student needs no photo (or, with --needed, needs one again) (无需拍照).
+    NoPhoto(NoPhotoArgs),
+
+    /// Give a frame to a student (e.g. one that arrived with no class chosen) (指定照片归属).
+    Assign(AssignArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// The data folder (sessions, originals, output).
+    #[arg(value_name = "DATA")]
+    pub data: PathBuf,
+
+    /// The school, when the data folder holds several sessions.
+    #[arg(long)]
+    pub school: Option<String>,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+
+    /// Roster files or folders.
+    #[arg(required = true, value_name = "ROSTER")]
+    roster: Vec<PathBuf>,
+
+    /// Roster date (YYYY-MM-DD) for birth-date and age checks; default today.
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<NaiveDate>,
+
+    /// Kindergarten children need photos too.
+    #[arg(long)]
+    kindergarten_photos: bool,
+
+    /// Between ID number and name in file names (some regions want none).
+    #[arg(long, default_value = "-")]
+    separator: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+
+    /// The spool folder frames arrive in (from `rollcall tether` or any tether software).
+    #[arg(long, value_name = "DIR")]
+    spool: PathBuf,
+
+    /// Photo standard: `358x441` (default), `236x295`, or a TOML file.
+    #[arg(long, value_name = "NAME|FILE", default_value = "358x441")]
+    profile: String,
+
+    /// Pipeline workers (default: the number of cores).
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+
+    /// Warn when one student has more frames than this.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    shot_limit: usize,
+
+    /// Stop once the spool is empty and every frame is processed.
+    #[arg(long)]
+    until_idle: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReloadArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+
+    /// Roster files or folders; default: the ones the session was started with.
+    #[arg(value_name = "ROSTER")]
+    roster: Vec<PathBuf>,
+
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<NaiveDate>,
+
+    #[arg(long)]
+    kindergarten_photos: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StudentArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+
+    /// ID number, name, or `<class>:<row>`; default: see the command.
+    #[arg(value_name = "STUDENT")]
+    student: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AcceptArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+
+    /// Why the photo is good enough (kept in the journal).
+    #[arg(long)]
+    reason: String,
+
+    /// Frame number; default: the last frame.
+    #[arg(value_name = "FRAME")]
+    frame: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct ShiftArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+
+    /// How many of the last frames to move.
+    #[arg(value_name = "N")]
+    n: usize,
+
+    /// Move them one student back (default: forward).
+    #[arg(long)]
+    back: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+
+    #[arg(long)]
+    name: String,
+
+    #[arg(long)]
+    class: String,
+
+    /// The ID number (needed for the file name; can come later with a roster reload).
+    #[arg(long)]
+    id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct FrameArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+
+    #[arg(value_name = "FRAME")]
+    frame: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ClassArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+
+    #[arg(value_name = "CLASS")]
+    class: String,
+}
+
+#[derive(Debug, Args)]
+pub struct NoPhotoArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+
+    #[arg(value_name = "STUDENT")]
+    student: String,
+
+    /// The student needs a photo after all.
+    #[arg(long)]
+    needed: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AssignArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+
+    #[arg(value_name = "FRAME")]
+    frame: u64,
+
+    /// ID number, name, or `<class>:<row>`; `none` to unassign.
+    #[arg(value_name = "STUDENT")]
+    student: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RebuildArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+
+    /// Process every chosen frame again from its original (default: use the cached photos).
+    #[arg(long)]
+    reprocess: bool,
+
+    #[arg(long, value_name = "NAME|FILE", default_value = "358x441")]
+    profile: String,
+}
+
+/// An engine error as the operator reads it: Chinese, then English.
+fn explain(e: EngineError) -> anyhow::Error {
+    anyhow!("{}\n  ({e})", e.zh())
+}
+
+fn open(common: &CommonArgs) -> Result<Engine> {
+    let (engine, report) = Engine::open(&common.data, common.school.as_deref()).map_err(explain)?;
+    if report.originals_moved + report.photos_written + report.photos_removed > 0 {
+        tracing::info!(?report, "finished filing interrupted by the last stop");
+    }
+    Ok(engine)
+}
+
+fn load_roster(
+    paths: &[PathBuf],
+    as_of: Option<NaiveDate>,
+    kindergarten_photos: bool,
+) -> Result<(roster::Roster, Vec<String>)> {
+    let found = crate::inputs::find(paths)?;
+    let sources = crate::inputs::read(&found)?;
+    let options = roster::Options {
+        as_of: as_of.unwrap_or_else(|| chrono::Local::now().date_naive()),
+        kindergarten_photos,
+    };
+    let roster = roster::load(&sources, &options);
+    for p in roster.unreadable_files() {
+        eprintln!("rollcall: {}: {}", p.location.file, p.message.get(Lang::Zh));
+    }
+    let absolute = paths
+        .iter()
+        .map(|p| {
+            std::path::absolute(p)
+                .unwrap_or_else(|_| p.clone())
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    Ok((roster, absolute))
+}
+
+pub fn run(cmd: SessionCommand) -> Result<ExitCode> {
+    match cmd {
+        SessionCommand::Start(a) => start(a),
+        SessionCommand::Run(a) => run_session(a),
+        SessionCommand::Status(a) => status(&a.common),
+        SessionCommand::Reload(a) => reload(a),
+        SessionCommand::Skip(a) => command(&a.common, |s| {
+            let student = match &a.student {
+                Some(q) => find(s, q)?,
+                None => s
+                    .cursor
+                    .ok_or_else(|| anyhow!("没有待拍的学生 / no student is next"))?,
+            };
+            Ok(Event::Skipped {
+                student: key(s, student),
+            })
+        }),
+        SessionCommand::Retake(a) => command(&a.common, |s| {
+            let student = match &a.student {
+                Some(q) => find(s, q)?,
+                None => s
+                    .frames
+                    .iter()
+                    .rev()
+                    .find_map(|f| f.owner)
+                    .ok_or_else(|| anyhow!("还没有照片 / no frame yet"))?,
+            };
+            Ok(Event::Retake {
+                student: key(s, student),
+            })
+        }),
+        SessionCommand::Accept(a) => command(&a.common, |s| {
+            let frame = match a.frame {
+                Some(f) => f,
+                None => s
+                    .frames
+                    .last()
+                    .map(|f| f.id)
+                    .ok_or_else(|| anyhow!("还没有照片 / no frame yet"))?,
+            };
+            Ok(Event::AcceptedAnyway {
+                frame,
+                reason: a.reason.clone(),
+            })
+        }),
+        SessionCommand::Undo(common) => command(&common, |s| {
+            let (target, _) = s.last_undoable().ok_or(session::Refusal::NothingToUndo)?;
+            Ok(Event::Undone { target })
+        }),
+        SessionCommand::Shift(a) => command(&a.common, |s| Ok(s.shift(a.n, !a.back)?)),
+        SessionCommand::Jump(a) => command(&a.common, |s| {
+            let q = a
+                .student
+                .as_deref()
+                .ok_or_else(|| anyhow!("请指定学生 / name a student"))?;
+            Ok(Event::Jumped {
+                student: key(s, find(s, q)?),
+            })
+        }),
+        SessionCommand::Add(a) => command(&a.common, |s| add(s, &a)),
+        SessionCommand::Choose(a) => {
+            command(&a.common, |_| Ok(Event::TakeChosen { frame: a.frame }))
+        }
+        SessionCommand::Class(a) => command(&a.common, |_| {
+            Ok(Event::ClassChosen {
+                class: a.class.clone(),
+            })
+        }),
+        SessionCommand::NoPhoto(a) => command(&a.common, |s| {
+            Ok(Event::PhotoNeeded {
+                student: key(s, find(s, &a.student)?),
+                needed: a.needed,
+            })
+        }),
+        SessionCommand::Assign(a) => command(&a.common, |s| {
+            let from = s
+                .frame_state(a.frame)
+                .ok_or(session::Refusal::UnknownFrame(a.frame))?
+                .owner
+                .map(|o| key(s, o));
+            let to = if a.student == "none" {
+                None
+            } else {
+                Some(key(s, find(s, &a.student)?))
+            };
+            Ok(Event::Reassigned {
+                moves: vec![Move {
+                    frame: a.frame,
+                    from,
+                    to,
+                }],
+            })
+        }),
+    }
+}
+
+fn key(state: &State, s: usize) -> String {
+    state.students[s].rec.key.clone()
+}
+
+/// A student from what the operator typed: key, ID, `<class>:<row>`, or a unique name.
+fn find(state: &State, query: &str) -> Result<usize> {
+    let found = state.search(query);
+    match found.as_slice() {
+        [one] => Ok(*one),
+        [] => bail!("名册上找不到“{query}” / no student matches {query:?}"),
+        many => {
+            let list: Vec<String> = many
+                .iter()
+                .take(10)
+                .map(|&s| {
+                    let r = &state.students[s].rec;
+                    format!("{}:{} {}", r.class, r.row, r.name)
+                })
+                .collect();
+            bail!(
+                "“{query}”有 {} 个学生，请用 班级:行号 指定 / several students match: {}",
+                many.len(),
+                list.join("、")
+            )
+        }
+    }
+}
+
+fn add(state: &State, a: &AddArgs) -> Result<Event> {
+    let name = a.name.trim().to_string();
+    if name.is_empty() {
+        bail!("请填写姓名 / --name is empty");
+    }
+    let id_text = a.id.as_deref().unwrap_or("").trim().to_uppercase();
+    let id_number = if id_text.is_empty() {
+        None
+    } else {
+        let check = roster::id::check(&id_text, chrono::Local::now().date_naive(), None);
+        match check.usable() {
+            Some(id) => Some(id.to_string()),
+            None => bail!(
+                "身份证号 {} 无效，请核对（可以先不填，之后重新载入名册）/ invalid ID number",
+                roster::id::mask(&id_text)
+            ),
+        }
+    };
+    let n = state.students.iter().filter(|s| s.rec.walk_in).count() + 1;
+    Ok(Event::StudentAdded {
+        student: StudentRecord {
+            key: match &id_number {
+                Some(id) => id.clone(),
+                None => format!("{}/{}/{name}+{n}", state.school, a.class.trim()),
+            },
+            class: a.class.trim().to_string(),
+            row: 0,
+            id_number,
+            id_text,
+            name,
+            photo_required: true,
+            walk_in: true,
+        },
+    })
+}
+
+/// Runs one operator command on a session that is not running elsewhere.
+fn command(common: &CommonArgs, make: impl FnOnce(&State) -> Result<Event>) -> Result<ExitCode> {
+    let mut engine = open(common)?;
+    let event = make(engine.state())?;
+    let (line, report) = engine.commit(event).map_err(explain)?;
+    if common.json {
+        let mut text = serde_json::to_string_pretty(&json!({
+            "event": line,
+            "next": next_json(engine.state()),
+            "filed": { "written": report.photos_written, "removed": report.photos_removed },
+        }))?;
+        text.push('\n');
+        crate::emit(&text)?;
+    } else {
+        let mut text = format!("已记录：{}\n", session::state::event_name(&line.event));
+        text.push_str(&next_line(engine.state()));
+        crate::emit(&text)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn next_json(state: &State) -> serde_json::Value {
+    let student = |s: usize| {
+        let r = &state.students[s].rec;
+        json!({ "class": r.class, "row": r.row, "name": r.name })
+    };
+    json!({
+        "now": state.cursor.map(student),
+        "then": state.after_cursor().map(student),
+    })
+}
+
+fn next_line(state: &State) -> String {
+    match state.cursor {
+        Some(s) => {
+            let r = &state.students[s].rec;
+            let then = state
+                .after_cursor()
+                .map(|t| format!("，下一位 {}", state.students[t].rec.name))
+                .unwrap_or_default();
+            format!("下一位：{}（{} 第 {} 行）{then}\n", r.name, r.class, r.row)
+        }
+        None => match &state.class {
+            Some(c) => format!("{c} 已拍完（缺席的学生在补拍名单上）\n"),
+            None => "请选择班级\n".into(),
+        },
+    }
+}
+
+fn start(a: StartArgs) -> Result<ExitCode> {
+    let (roster, sources) = load_roster(&a.roster, a.as_of, a.kindergarten_photos)?;
+    let engine = Engine::create(
+        &a.common.data,
+        &roster,
+        a.common.school.as_deref(),
+        sources,
+        &a.separator,
+    )
+    .map_err(explain)?;
+    let state = engine.state();
+    let unnamed = state
+        .roster_order()
+        .filter(|&s| state.photo_stem(s).is_none())
+        .count();
+    if a.common.json {
+        let mut text = serde_json::to_string_pretty(&json!({
+            "school": state.school,
+            "classes": state.classes,
+            "students": state.roster_order().count(),
+            "roster_errors": unnamed,
+            "journal": engine.layout().journal(&state.school),
+            "next": next_json(state),
+        }))?;
+        text.push('\n');
+        crate::emit(&text)?;
+    } else {
+        let mut text = format!(
+            "已开始 {}：{} 个班，{} 名学生。\n",
+            state.school,
+            state.classes.len(),
+            state.roster_order().count()
+        );
+        if unnamed > 0 {
+            let _ = writeln!(
+                text,
+                "注意：{unnamed} 名学生的名册信息有误（见 rollcall roster check），照片照常拍摄，名册改正后 rollcall session reload 即可归档。"
+            );
+        }
+        text.push_str(&next_line(state));
+        crate::emit(&text)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn reload(a: ReloadArgs) -> Result<ExitCode> {
+    let mut engine = open(&a.common)?;
+    let paths: Vec<PathBuf> = if a.roster.is_empty() {
+        engine.state().sources.iter().map(PathBuf::from).collect()
+    } else {
+        a.roster.clone()
+    };
+    let (roster, sources) = load_roster(&paths, a.as_of, a.kindergarten_photos)?;
+    let diff = engine.reload(&roster, sources).map_err(explain)?;
+    if a.common.json {
+        let mut text = serde_json::to_string_pretty(&diff)?;
+        text.push('\n');
+        crate::emit(&text)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut text = String::new();
+    if diff.is_empty() {
+        text.push_str("名册没有变化。\n");
+    }
+    for c in &diff.corrected {
+        let _ = writeln!(
+            text,
+            "更正：{}{}",
+            c.name,
+            if c.has_photo {
+                "（照片已改名）"
+            } else {
+                ""
+            }
+        );
+    }
+    if !diff.added.is_empty() {
+        let _ = writeln!(text, "新增 {} 名学生，已加入队列。", diff.added.len());
+    }
+    if !diff.removed_with_photos.is_empty() {
+        let _ = writeln!(
+            text,
+            "注意：{} 名已拍照的学生不在新名册中，照片保留在 originals/，不再提交。",
+            diff.removed_with_photos.len()
+        );
+    }
+    if !diff.removed.is_empty() {
+        let _ = writeln!(text, "删除 {} 名未拍照的学生。", diff.removed.len());
+    }
+    crate::emit(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn status(common: &CommonArgs) -> Result<ExitCode> {
+    let layout = session::Layout::new(&common.data);
+    let school =
+        session::engine::resolve_school(&layout, common.school.as_deref()).map_err(explain)?;
+    // Read without the lock: status works while the session runs.
+    let state =
+        session::journal::Journal::read(&layout.journal(&school)).map_err(|e| explain(e.into()))?;
+    let status = session::status::status(&state);
+    if common.json {
+        let mut text = serde_json::to_string_pretty(&status)?;
+        text.push('\n');
+        crate::emit(&text)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut text = format!("{}：共 {} 张照片\n", status.school, status.frames);
+    let _ = writeln!(
+        text,
+        "班级\t学生\t已拍\t需重拍\t缺席\t待拍\t无需拍照\t名册有误"
+    );
+    for c in &status.classes {
+        let _ = writeln!(
+            text,
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            c.class,
+            c.students,
+            c.photographed,
+            c.failed,
+            c.absent,
+            c.remaining,
+            c.no_photo_needed,
+            c.unnamed
+        );
+    }
+    text.push_str(&next_line(&state));
+    if !status.make_up.is_empty() {
+        let _ = writeln!(text, "补拍名单（{} 人）：", status.make_up.len());
+        for m in &status.make_up {
+            let _ = writeln!(
+                text,
+                "  {} 第{}行 {} {}  {}",
+                m.class, m.row, m.name, m.id, m.reason
+            );
+        }
+    }
+    for r in &status.removed_with_takes {
+        let _ = writeln!(
+            text,
+            "注意：{r} 已不在名册中，但有照片（保留在 originals/）"
+        );
+    }
+    crate::emit(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_session(a: RunArgs) -> Result<ExitCode> {
+    let mut engine = open(&a.common)?;
+    engine.settings.shot_limit = a.shot_limit;
+    let options = RunOptions {
+        profile: crate::photo_cmd::load_profile(&a.profile)?,
+        jobs: a
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+        until_idle: a.until_idle,
+        ..RunOptions::default()
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))
+            .with_context(|| format!("cannot handle signal {signal}"))?;
+    }
+    if !a.common.json {
+        eprint!("{}", next_line(engine.state()));
+    }
+    let json = a.common.json;
+    let summary = session::runner::run(
+        &mut engine,
+        &a.spool,
+        &options,
+        &stop,
+        &mut |engine, notice| {
+            let text = if json {
+                notice_json(engine, &notice)
+            } else {
+                notice_text(engine, &notice)
+            };
+            let _ = crate::emit(&text);
+        },
+    )
+    .map_err(explain)?;
+    if !json {
+        eprintln!(
+            "本次：新照片 {}，重复 {}，已处理 {}",
+            summary.arrived, summary.duplicates, summary.processed
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn notice_json(engine: &Engine, notice: &Notice) -> String {
+    let value = match notice {
+        Notice::Recorded(line) => json!({ "line": line, "next": next_json(engine.state()) }),
+        Notice::Duplicate { file, of } => json!({ "duplicate": file, "of": of }),
+        Notice::ShotLimit { frame, student } => json!({
+            "shot_limit": engine.settings.shot_limit,
+            "frame": frame,
+            "student": engine.state().students[*student].rec.name,
+        }),
+        Notice::Trouble(message) => json!({ "trouble": message }),
+    };
+    format!("{value}\n")
+}
+
+fn notice_text(engine: &Engine, notice: &Notice) -> String {
+    let state = engine.state();
+    let name = |key: &Option<String>| {
+        key.as_deref().and_then(|k| state.find(k)).map_or_else(
+            || "（未分配）".to_string(),
+            |s| state.students[s].rec.name.clone(),
+        )
+    };
+    match notice {
+        Notice::Recorded(line) => match &line.event {
+            Event::FrameArrived { frame, student, .. } => {
+                format!("第 {frame} 张 → {}\n", name(student))
+            }
+            Event::Processed { frame, outcome } => {
+                let verdict = match outcome.verdict {
+                    session::event::OutcomeVerdict::Pass => "合格".to_string(),
+                    _ => format!("不合格：{}", outcome.reasons.join("；")),
+                };
+                format!("第 {frame} 张 {verdict}\n{}", next_line(state))
+            }
+            _ => String::new(),
+        },
+        Notice::Duplicate { file, of } => {
+            format!("{} 与第 {of} 张相同，已忽略\n", file.display())
+        }
+        Notice::ShotLimit { student, .. } => format!(
+            "注意：{} 已拍 {} 张以上，排队顺序是否与名单不符？\n",
+            state.students[*student].rec.name, engine.settings.shot_limit
+        ),
+        Notice::Trouble(message) => format!("问题：{message}\n"),
+    }
+}
+
+pub fn rebuild(a: RebuildArgs) -> Result<ExitCode> {
+    let mut engine = open(&a.common)?;
+    let profile = crate::photo_cmd::load_profile(&a.profile)?;
+    let report = engine.rebuild(&profile, a.reprocess).map_err(explain)?;
+    let output = engine.layout().output(engine.school());
+    if a.common.json {
+        let mut text = serde_json::to_string_pretty(&json!({
+            "output": output,
+            "written": report.photos_written,
+            "removed": report.photos_removed,
+            "originals_moved": report.originals_moved,
+            "missing_photos": report.missing_photos,
+            "missing_originals": report.missing_originals,
+        }))?;
+        text.push('\n');
+        crate::emit(&text)?;
+    } else {
+        crate::emit(&format!(
+            "{}：写入 {} 张，删除 {} 张\n",
+            output.display(),
+            report.photos_written,
+            report.photos_removed
+        ))?;
+    }
+    if !report.missing_originals.is_empty() || !report.missing_photos.is_empty() {
+        eprintln!(
+            "rollcall: 缺少原始照片 {:?}，无法生成照片 {:?}",
+            report.missing_originals, report.missing_photos
+        );
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,191 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! `rollcall session …` and `rollcall rebuild` as an operator uses them: the demo roster, the
+//! public-domain frames the repository ships, real files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn rollcall(args: &[&str], data: &Path) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_rollcall"));
+    c.env_remove("RUST_LOG");
+    let mut all: Vec<std::ffi::OsString> = Vec::new();
+    for (i, a) in args.iter().enumerate() {
+        all.push(a.into());
+        let after = if args[0] == "rebuild" { 0 } else { 1 };
+        if i == after {
+            all.push(data.into());
+        }
+    }
+    c.args(all).output().unwrap()
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "status {:?}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_str(&ok(out)).unwrap()
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                for f in files(&p) {
+                    out.push(format!("{}/{f}", p.file_name().unwrap().to_string_lossy()));
+                }
+            } else {
+                out.push(p.file_name().unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+const CLASS: &str = "初一(1)班";
+
+#[test]
+fn a_school_photographed_from_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let roster_dir = tmp.path().join("梧州市示例中学");
+    std::fs::create_dir_all(&roster_dir).unwrap();
+    let csv = repo().join("demo/rosters/梧州市示例中学/初一(1)班.csv");
+    std::fs::copy(&csv, roster_dir.join("初一(1)班.csv")).unwrap();
+
+    let started = json(&rollcall(
+        &[
+            "session",
+            "start",
+            roster_dir.to_str().unwrap(),
+            "--json",
+            "--as-of",
+            "2026-09-01",
+        ],
+        &data,
+    ));
+    assert_eq!(started["school"], "梧州市示例中学");
+    assert_eq!(started["students"], 9);
+    assert_eq!(started["roster_errors"], 1, "黄可欣's 15-digit ID");
+    assert_eq!(started["next"]["now"]["name"], "覃思远");
+
+    // A second start of the same school is refused.
+    let again = rollcall(&["session", "start", roster_dir.to_str().unwrap()], &data);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("会话已存在"));
+
+    // 覃思远 passes; 韦雨欣 is absent; 莫家俊 fails (grey wall) then passes.
+    let spool = tmp.path().join("spool");
+    std::fs::create_dir_all(&spool).unwrap();
+    let frames = repo().join("crates/pipeline/tests/data/pd/frames");
+    let shoot = |name: &str| {
+        std::fs::copy(frames.join(name), spool.join(name)).unwrap();
+        let out = rollcall(
+            &[
+                "session",
+                "run",
+                "--spool",
+                spool.to_str().unwrap(),
+                "--until-idle",
+                "--json",
+            ],
+            &data,
+        );
+        ok(&out)
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .collect::<Vec<_>>()
+    };
+    let lines = shoot("IMG_1007.JPG");
+    assert_eq!(lines[0]["line"]["event"], "frame_arrived");
+    assert_eq!(lines[1]["line"]["outcome"]["verdict"], "pass");
+    assert_eq!(lines[1]["next"]["now"]["name"], "韦雨欣");
+    ok(&rollcall(&["session", "skip"], &data));
+    let lines = shoot("IMG_1028.JPG");
+    assert_eq!(lines[1]["line"]["outcome"]["verdict"], "fail");
+    assert_eq!(
+        lines[1]["next"]["now"]["name"], "莫家俊",
+        "a failure keeps the student"
+    );
+    let lines = shoot("IMG_1021.JPG");
+    assert_eq!(lines[1]["line"]["outcome"]["verdict"], "pass");
+    assert_eq!(lines[1]["next"]["now"]["name"], "蒙晓彤");
+
+    let out_dir = data.join("output/梧州市示例中学");
+    assert_eq!(
+        files(&out_dir),
+        vec![
+            format!("{CLASS}/450421201301175698-莫家俊.jpg"),
+            format!("{CLASS}/450421201307215136-覃思远.jpg"),
+        ]
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&out_dir).unwrap().permissions().mode();
+    assert_eq!(mode & 0o077, 0, "output folders are owner-only");
+
+    let status = json(&rollcall(&["session", "status", "--json"], &data));
+    let class = &status["classes"][0];
+    assert_eq!(class["photographed"], 2);
+    assert_eq!(class["absent"], 1);
+    assert_eq!(status["make_up"][0]["name"], "韦雨欣");
+    assert_eq!(status["make_up"][0]["reason"], "缺席");
+    let text = ok(&rollcall(&["session", "status"], &data));
+    assert!(text.contains("补拍名单"), "{text}");
+    assert!(
+        !text.contains("450421201309041600"),
+        "IDs are masked: {text}"
+    );
+
+    // Undo the last assignment: 莫家俊's passing frame goes back to nobody, he is next again.
+    let undone = json(&rollcall(&["session", "undo", "--json"], &data));
+    assert_eq!(undone["next"]["now"]["name"], "莫家俊");
+    assert_eq!(files(&out_dir).len(), 1);
+    // Give it back to him explicitly.
+    ok(&rollcall(&["session", "assign", "3", "莫家俊"], &data));
+    assert_eq!(files(&out_dir).len(), 2);
+
+    // Jump by name, by class:row; unknown names are refused with a clear message.
+    let jumped = json(&rollcall(&["session", "jump", "林小雨", "--json"], &data));
+    assert_eq!(jumped["next"]["now"]["name"], "林小雨");
+    let unknown = rollcall(&["session", "jump", "王五"], &data);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("找不到"));
+
+    // The school corrects 覃思远's name: the filed photo is renamed by the reload.
+    let fixed = std::fs::read_to_string(&csv)
+        .unwrap()
+        .replace("1,覃思远,", "1,覃思源,");
+    std::fs::write(roster_dir.join("初一(1)班.csv"), fixed).unwrap();
+    let diff = json(&rollcall(
+        &["session", "reload", "--json", "--as-of", "2026-09-01"],
+        &data,
+    ));
+    assert_eq!(diff["corrected"][0]["name"], "覃思源");
+    assert!(files(&out_dir).contains(&format!("{CLASS}/450421201307215136-覃思源.jpg")));
+    assert!(!files(&out_dir).contains(&format!("{CLASS}/450421201307215136-覃思远.jpg")));
+
+    // output/ can be rebuilt from the journal and the originals, also without the cache.
+    std::fs::remove_dir_all(&out_dir).unwrap();
+    std::fs::remove_dir_all(data.join("photos")).unwrap();
+    let rebuilt = json(&rollcall(&["rebuild", "--json"], &data));
+    assert_eq!(rebuilt["written"], 2);
+    assert_eq!(files(&out_dir).len(), 2);
+    // Every frame is kept.
+    assert_eq!(files(&data.join("originals/梧州市示例中学")).len(), 3);
+}
