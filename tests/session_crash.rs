@@ -55,9 +55,8 @@ fn start(data: &Path) {
 fn fill_spool(spool: &Path) {
     std::fs::create_dir_all(spool).unwrap();
     for (i, bytes) in frames().iter().enumerate() {
-        // Written one after the other: arrival order is modification-time order.
-        std::fs::write(spool.join(format!("DSC_{:04}.JPG", 100 - i)), bytes).unwrap();
-        std::thread::sleep(Duration::from_millis(5));
+        // Found by the first run's scan: ordered by modification time, then name.
+        std::fs::write(spool.join(format!("DSC_{i:04}.JPG")), bytes).unwrap();
     }
 }
 

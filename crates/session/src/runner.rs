@@ -109,7 +109,7 @@ pub fn run(
     let mut spool = SpoolWatch::new(spool_dir);
     spool.settle = options.settle;
     let start = Instant::now();
-    spool.rescan(start).map_err(io)?;
+    spool.rescan(start, Duration::ZERO).map_err(io)?;
     let mut last_rescan = start;
     let mut retry_at: Option<Instant> = None;
 
@@ -177,7 +177,7 @@ pub fn run(
         }
         if now.duration_since(last_rescan) >= options.rescan {
             last_rescan = now;
-            if let Err(e) = spool.rescan(now) {
+            if let Err(e) = spool.rescan(now, options.rescan) {
                 on_notice(
                     engine,
                     Notice::Trouble(format!("{}: {e}", spool_dir.display())),
@@ -228,7 +228,7 @@ pub fn run(
         }
         if options.until_idle && in_flight.is_empty() && spool.is_empty() && retry_at.is_none() {
             // One last look, in case an event is still on its way.
-            if spool.rescan(Instant::now()).map_err(io)? == 0 {
+            if spool.rescan(Instant::now(), Duration::ZERO).map_err(io)? == 0 {
                 break;
             }
         }

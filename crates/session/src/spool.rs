@@ -99,8 +99,10 @@ impl SpoolWatch {
     }
 
     /// Lists the folder and queues files not seen yet, oldest first (by modification time, then
-    /// name). Returns how many were new.
-    pub fn rescan(&mut self, now: Instant) -> io::Result<usize> {
+    /// name). Files modified less than `min_age` ago are left for their file-system events,
+    /// which know the true order of arrival. Returns how many were new.
+    pub fn rescan(&mut self, now: Instant, min_age: Duration) -> io::Result<usize> {
+        let wall = SystemTime::now();
         let mut found = Vec::new();
         for entry in fs::read_dir(&self.dir)? {
             let entry = entry?;
@@ -109,8 +111,12 @@ impl SpoolWatch {
                 continue;
             }
             let Ok(meta) = entry.metadata() else { continue };
-            if meta.is_file() {
-                found.push((meta.modified().ok(), path));
+            let modified = meta.modified().ok();
+            let young = modified
+                .and_then(|m| wall.duration_since(m).ok())
+                .is_some_and(|age| age < min_age);
+            if meta.is_file() && !young {
+                found.push((modified, path));
             }
         }
         found.sort();
@@ -216,7 +222,12 @@ mod tests {
         // The engine removes taken files; one left behind is found again (and then known as a
         // duplicate by its hash).
         fs::remove_file(&a).unwrap();
-        assert_eq!(w.rescan(t0).unwrap(), 1);
+        assert_eq!(
+            w.rescan(t0, Duration::from_secs(60)).unwrap(),
+            0,
+            "too young"
+        );
+        assert_eq!(w.rescan(t0, Duration::ZERO).unwrap(), 1);
     }
 
     #[test]
@@ -226,7 +237,7 @@ mod tests {
         let t0 = Instant::now();
         let a = dir.path().join("a.jpg");
         fs::write(&a, b"").unwrap();
-        assert_eq!(w.rescan(t0).unwrap(), 1);
+        assert_eq!(w.rescan(t0, Duration::ZERO).unwrap(), 1);
         assert_eq!(w.next_ready(t0 + w.settle * 2), None, "empty");
         fs::write(&a, b"more bytes").unwrap();
         let t1 = t0 + w.settle * 3;

@@ -1,0 +1,177 @@
+//! The spool watcher and worker pool for real: notify events, a burst of hundreds of files,
+//! partial and temporary files, a file still being written, and stopping.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::*;
+use session::event::Event;
+use session::runner::{self, Notice, RunOptions};
+
+fn options(until_idle: bool) -> RunOptions {
+    RunOptions {
+        jobs: 2,
+        until_idle,
+        settle: Duration::from_millis(300),
+        ..RunOptions::default()
+    }
+}
+
+#[test]
+fn a_burst_is_taken_in_arrival_order_and_temporary_files_are_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = create(&dir.path().join("data"), &rows(1, 3));
+    let spool = dir.path().join("spool");
+    std::fs::create_dir_all(&spool).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = mpsc::channel();
+    let handle = {
+        let (stop, spool) = (Arc::clone(&stop), spool.clone());
+        thread::spawn(move || {
+            let mut engine = engine;
+            let summary = runner::run(&mut engine, &spool, &options(false), &stop, &mut |_, n| {
+                if let Notice::Recorded(line) = n {
+                    let _ = tx.send(line.event);
+                }
+            })
+            .unwrap();
+            (engine, summary)
+        })
+    };
+    thread::sleep(Duration::from_millis(300));
+    std::fs::write(spool.join("half.jpg.part"), b"partial").unwrap();
+    std::fs::write(spool.join(".hidden.jpg"), b"hidden").unwrap();
+    std::fs::write(spool.join("x.tmp"), b"temp").unwrap();
+    // 300 frames as fast as the disk takes them, named against their order (z…a) so that only
+    // the order of arrival can sort them right.
+    for i in 0..300 {
+        std::fs::write(
+            spool.join(format!("{:04}.jpg", 1000 - i)),
+            format!("not a jpeg {i}"),
+        )
+        .unwrap();
+    }
+    let mut processed = 0;
+    while processed < 300 {
+        match rx.recv_timeout(Duration::from_secs(20)).expect("events") {
+            Event::Processed { .. } => processed += 1,
+            _ => {}
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let (engine, summary) = handle.join().unwrap();
+    assert_eq!(summary.arrived, 300);
+    let sources: Vec<String> = engine
+        .state()
+        .frames
+        .iter()
+        .map(|f| f.source.clone())
+        .collect();
+    let want: Vec<String> = (0..300).map(|i| format!("{:04}.jpg", 1000 - i)).collect();
+    assert_eq!(sources, want, "arrival order");
+    // Not images: every outcome is an error naming why, and the cursor never moved.
+    assert!(
+        engine
+            .state()
+            .frames
+            .iter()
+            .all(|f| f.outcome.as_ref().unwrap().reasons[0].contains("不是照片"))
+    );
+    assert_eq!(next(&engine).as_deref(), Some("学生零"));
+    let mut left = files(&spool);
+    left.sort();
+    assert_eq!(left, vec![".hidden.jpg", "half.jpg.part", "x.tmp"]);
+}
+
+#[test]
+fn frames_waiting_in_the_spool_at_start_are_taken_and_the_run_ends_when_idle() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut engine = create(&dir.path().join("data"), &rows(1, 3));
+    let spool = dir.path().join("spool");
+    std::fs::create_dir_all(&spool).unwrap();
+    for i in 0..20 {
+        std::fs::write(
+            spool.join(format!("DSC_{i:04}.JPG")),
+            format!("left over {i}"),
+        )
+        .unwrap();
+    }
+    let stop = AtomicBool::new(false);
+    let summary = runner::run(&mut engine, &spool, &options(true), &stop, &mut |_, _| {}).unwrap();
+    assert_eq!((summary.arrived, summary.processed), (20, 20));
+    let sources: Vec<String> = engine
+        .state()
+        .frames
+        .iter()
+        .map(|f| f.source.clone())
+        .collect();
+    let want: Vec<String> = (0..20).map(|i| format!("DSC_{i:04}.JPG")).collect();
+    assert_eq!(sources, want, "by modification time, then name");
+    assert!(files(&spool).is_empty());
+}
+
+#[test]
+fn frames_dropped_while_running_are_seen_and_a_growing_file_waits() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let engine = create(&data, &rows(1, 3));
+    let spool = dir.path().join("spool");
+    std::fs::create_dir_all(&spool).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = mpsc::channel();
+    let handle = {
+        let (stop, spool) = (Arc::clone(&stop), spool.clone());
+        thread::spawn(move || {
+            let mut engine = engine;
+            runner::run(&mut engine, &spool, &options(false), &stop, &mut |_, n| {
+                if let Notice::Recorded(line) = n {
+                    let _ = tx.send((Instant::now(), line.event));
+                }
+            })
+            .unwrap();
+            engine
+        })
+    };
+    let arrived = |rx: &mpsc::Receiver<(Instant, Event)>| loop {
+        let (at, ev) = rx.recv_timeout(Duration::from_secs(10)).expect("an event");
+        if let Event::FrameArrived { source, .. } = ev {
+            return (at, source);
+        }
+    };
+
+    // Written elsewhere and renamed in, as `rollcall tether` does: taken at once.
+    let tmp = dir.path().join("a.jpg");
+    std::fs::write(&tmp, b"renamed in").unwrap();
+    let t0 = Instant::now();
+    std::fs::rename(&tmp, spool.join("a.jpg")).unwrap();
+    let (at, source) = arrived(&rx);
+    assert_eq!(source, "a.jpg");
+    assert!(at.duration_since(t0) < Duration::from_secs(2));
+
+    // Written in place, slowly: not taken while it grows.
+    let mut f = std::fs::File::create(spool.join("b.jpg")).unwrap();
+    let started = Instant::now();
+    for _ in 0..6 {
+        f.write_all(b"some more bytes ").unwrap();
+        f.flush().unwrap();
+        thread::sleep(Duration::from_millis(100));
+    }
+    drop(f);
+    let (at, source) = arrived(&rx);
+    assert_eq!(source, "b.jpg");
+    assert!(
+        at.duration_since(started) >= Duration::from_millis(550),
+        "taken while growing"
+    );
+
+    stop.store(true, Ordering::Relaxed);
+    let engine = handle.join().unwrap();
+    assert_eq!(engine.state().frames.len(), 2);
+    assert_eq!(engine.state().frames[1].size, 16 * 6, "the whole file");
+}
