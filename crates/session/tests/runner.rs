@@ -59,10 +59,8 @@ fn a_burst_is_taken_in_arrival_order_and_temporary_files_are_ignored() {
     }
     let mut processed = 0;
     while processed < 300 {
-        match rx.recv_timeout(Duration::from_secs(20)).expect("events") {
-            Event::Processed { .. } => processed += 1,
-            _ => {}
-        }
+        let event = rx.recv_timeout(Duration::from_secs(20)).expect("events");
+        processed += usize::from(matches!(event, Event::Processed { .. }));
     }
     stop.store(true, Ordering::Relaxed);
     let (engine, summary) = handle.join().unwrap();
