@@ -266,6 +266,8 @@ pub struct State {
     pub students: Vec<StudentState>,
     /// Roster order of the students on the current roster, walk-ins last.
     order: Vec<usize>,
+    /// `order` split by class (derived; rebuilt by [`State::reindex`]).
+    by_class: HashMap<String, Vec<usize>>,
     index: HashMap<String, usize>,
     /// Class names in roster order.
     pub classes: Vec<String>,
@@ -493,9 +495,7 @@ impl State {
                     None => (self.push_student(student.clone()), None),
                 };
                 self.order.push(s);
-                if !self.classes.contains(&student.class) {
-                    self.classes.push(student.class.clone());
-                }
+                self.reindex();
                 self.put_cursor(s);
                 Inverse::Added {
                     student: s,
@@ -620,14 +620,7 @@ impl State {
                 class,
             } => {
                 self.order.retain(|&s| s != student);
-                let class_name = self.students[student].rec.class.clone();
-                if !self
-                    .order
-                    .iter()
-                    .any(|&s| self.students[s].rec.class == class_name)
-                {
-                    self.classes.retain(|c| *c != class_name);
-                }
+                self.reindex();
                 match revived {
                     Some(rec) => {
                         self.students[student].rec = rec;
@@ -719,13 +712,7 @@ impl State {
             }
         }
         self.order = order;
-        self.classes.clear();
-        for &s in &self.order {
-            let c = &self.students[s].rec.class;
-            if !self.classes.contains(c) {
-                self.classes.push(c.clone());
-            }
-        }
+        self.reindex();
         self.sources = sources.to_vec();
         let first = !self.roster_loaded;
         self.roster_loaded = true;
@@ -864,10 +851,23 @@ impl State {
 
     /// The students of a class in roster order.
     pub fn class_students<'a>(&'a self, class: &'a str) -> impl Iterator<Item = usize> + 'a {
-        self.order
-            .iter()
-            .copied()
-            .filter(move |&s| self.students[s].rec.class == class)
+        self.by_class.get(class).into_iter().flatten().copied()
+    }
+
+    /// Rebuilds the class list and the per-class order from `order`.
+    fn reindex(&mut self) {
+        self.classes.clear();
+        self.by_class.clear();
+        for &s in &self.order {
+            let c = &self.students[s].rec.class;
+            match self.by_class.get_mut(c) {
+                Some(list) => list.push(s),
+                None => {
+                    self.classes.push(c.clone());
+                    self.by_class.insert(c.clone(), vec![s]);
+                }
+            }
+        }
     }
 
     /// The take that would be filed for a student.
