@@ -122,7 +122,7 @@ fn journal(events: usize) -> Vec<u8> {
                         student,
                     },
                 );
-                let pass = n % 4 != 0;
+                let pass = !n.is_multiple_of(4);
                 push(
                     &mut state,
                     Event::Processed {
