@@ -106,6 +106,7 @@ pub fn run(
         jobs.submit(frame, original);
         in_flight.push(frame);
     }
+    // Every path below is the canonical one: events name files by it.
     let mut spool = SpoolWatch::new(spool_dir);
     spool.settle = options.settle;
     let start = Instant::now();
@@ -131,6 +132,7 @@ pub fn run(
         for msg in first.into_iter().chain(rx.try_iter()) {
             match msg {
                 Msg::Fs(Ok(event)) => {
+                    tracing::debug!(?event, "spool event");
                     let complete = matches!(
                         event.kind,
                         EventKind::Access(AccessKind::Close(AccessMode::Write))
@@ -192,6 +194,7 @@ pub fn run(
             let Some(path) = spool.next_ready(now) else {
                 break;
             };
+            tracing::debug!(file = %path.display(), "taking in");
             match engine.ingest(&path) {
                 Ok(Ingested::Arrived {
                     frame,

@@ -52,9 +52,11 @@ pub struct SpoolWatch {
 }
 
 impl SpoolWatch {
+    /// Watches `dir`, which is resolved to its canonical path (file-system events name files
+    /// by an absolute path, whatever path the folder was given by).
     pub fn new(dir: &Path) -> SpoolWatch {
         SpoolWatch {
-            dir: dir.to_path_buf(),
+            dir: fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()),
             queue: Vec::new(),
             known: HashSet::new(),
             settle: Duration::from_millis(500),
@@ -68,17 +70,22 @@ impl SpoolWatch {
     /// Notes a file that an event named. `complete` when the event was a rename into the folder
     /// or a close after writing.
     pub fn note(&mut self, path: &Path, complete: bool, now: Instant) {
-        if path.parent() != Some(self.dir.as_path()) {
+        let in_dir = match path.parent() {
+            Some(parent) if parent == self.dir => true,
+            Some(parent) => fs::canonicalize(parent).is_ok_and(|p| p == self.dir),
+            None => false,
+        };
+        if !in_dir {
             return;
         }
-        let Some(name) = path.file_name().map(|n| n.to_string_lossy()) else {
-            return;
-        };
+        let Some(name) = path.file_name() else { return };
+        let path = &self.dir.join(name);
+        let name = name.to_string_lossy();
         if ignored(&name) {
             return;
         }
         if self.known.contains(path) {
-            if let Some(c) = self.queue.iter_mut().find(|c| c.path == path) {
+            if let Some(c) = self.queue.iter_mut().find(|c| c.path == *path) {
                 refresh(c, now);
                 c.complete |= complete;
             }
