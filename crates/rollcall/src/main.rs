@@ -116,7 +116,9 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("rollcall: {e:#}");
+            // Errors may name files under originals/ (folders named by ID) or quote a roster
+            // value: ID numbers of minors never reach a terminal log in full.
+            eprintln!("rollcall: {}", roster::id::mask_all(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }

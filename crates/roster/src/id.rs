@@ -304,9 +304,50 @@ pub fn mask(id: &str) -> String {
         .collect()
 }
 
+/// Masks every ID number in a text (a message, a path): runs of 18 characters that are 17
+/// digits and a digit or `X`, and runs of exactly 15 digits. Everything else is unchanged.
+pub fn mask_all(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_ascii_digit() {
+            let start = i;
+            while i < chars.len() && chars[i].is_ascii_digit() {
+                i += 1;
+            }
+            if i - start == 17 && i < chars.len() && matches!(chars[i], 'X' | 'x') {
+                i += 1;
+            }
+            let run: String = chars[start..i].iter().collect();
+            if run.len() == 18 || run.len() == 15 {
+                out.push_str(&mask(&run));
+            } else {
+                out.push_str(&run);
+            }
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_id_in_a_text_is_masked() {
+        assert_eq!(
+            mask_all("originals/校/班/45048120080327062X/000003-ab.jpg: 450421130127806 x 123"),
+            "originals/校/班/450481********062X/000003-ab.jpg: 45***********06 x 123"
+        );
+        assert_eq!(
+            mask_all("frame 000012, 2026-11-29"),
+            "frame 000012, 2026-11-29"
+        );
+    }
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()

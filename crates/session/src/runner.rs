@@ -170,7 +170,10 @@ pub fn run(
                             // the next start.
                             on_notice(
                                 engine,
-                                Notice::Trouble(format!("frame {frame}: {e} / {}", e.zh())),
+                                Notice::Trouble(roster::id::mask_all(&format!(
+                                    "frame {frame}: {e} / {}",
+                                    e.zh()
+                                ))),
                             );
                         }
                     }
@@ -222,7 +225,11 @@ pub fn run(
                 Err(e) => {
                     on_notice(
                         engine,
-                        Notice::Trouble(format!("{}: {e} / {}", path.display(), e.zh())),
+                        Notice::Trouble(roster::id::mask_all(&format!(
+                            "{}: {e} / {}",
+                            path.display(),
+                            e.zh()
+                        ))),
                     );
                     retry_at = Some(now + Duration::from_secs(1));
                     break;

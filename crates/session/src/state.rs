@@ -17,7 +17,7 @@ use crate::event::{Event, FrameId, Line, Move, Outcome, OutcomeVerdict, StudentR
 /// state). English by `Display`; Chinese by [`Refusal::zh`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
-    #[error("no student with key or ID {0}")]
+    #[error("no student with key or ID {}", roster::id::mask_all(.0))]
     UnknownStudent(String),
     #[error("no class named {0}")]
     UnknownClass(String),
@@ -37,7 +37,7 @@ pub enum Refusal {
     AlreadyPasses(FrameId),
     #[error("frame {0} failed its checks: accept it anyway first")]
     NotUsable(FrameId),
-    #[error("frame {frame} belongs to {actual:?}, not {expected:?}")]
+    #[error("frame {frame} belongs to another student than the command expected")]
     OwnerMismatch {
         frame: FrameId,
         expected: Option<String>,
@@ -49,10 +49,11 @@ pub enum Refusal {
     NothingToUndo,
     #[error("only the last action can be undone (event {expected}), not event {got}")]
     UndoOrder { expected: u64, got: u64 },
-    #[error("a student with key {0} is already on the roster")]
+    #[error("a student with key {} is already on the roster", roster::id::mask_all(.0))]
     DuplicateKey(String),
     #[error(
-        "{student} (row {row}) would get ID number {id}, which {other} (row {other_row}) already has"
+        "{student} (row {row}) would get ID number {}, which {other} (row {other_row}) already has",
+        roster::id::mask(id)
     )]
     IdCollision {
         student: String,
@@ -75,7 +76,9 @@ impl Refusal {
     /// The message for the operator, in Chinese.
     pub fn zh(&self) -> String {
         match self {
-            Refusal::UnknownStudent(k) => format!("名册上没有这个学生：{k}"),
+            Refusal::UnknownStudent(k) => {
+                format!("名册上没有这个学生：{}", roster::id::mask_all(k))
+            }
             Refusal::UnknownClass(c) => format!("没有这个班级：{c}"),
             Refusal::UnknownFrame(f) => format!("没有第 {f} 张照片"),
             Refusal::Duplicate(f, g) => format!("第 {f} 张与第 {g} 张是同一张照片"),
@@ -93,7 +96,7 @@ impl Refusal {
             Refusal::Shift(why) => format!("无法顺移：{why}"),
             Refusal::NothingToUndo => "没有可以撤销的操作".into(),
             Refusal::UndoOrder { .. } => "只能撤销最近的一步操作".into(),
-            Refusal::DuplicateKey(k) => format!("名册上已有此学生：{k}"),
+            Refusal::DuplicateKey(k) => format!("名册上已有此学生：{}", roster::id::mask_all(k)),
             Refusal::IdCollision {
                 student,
                 row,

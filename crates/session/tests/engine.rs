@@ -191,10 +191,15 @@ fn a_roster_correction_renames_the_photo_and_a_colliding_one_is_refused() {
     let mut colliding = rows.clone();
     colliding[0].2 = rows[1].2.clone();
     let err = e.reload(&roster_of(&colliding), vec![]).unwrap_err();
-    // The roster marks both rows as duplicates (not ready), or the session refuses: either way
-    // no photo may be filed under someone else's ID.
-    let msg = err.to_string();
-    assert!(msg.contains("row") || msg.contains("ID"), "{msg}");
+    match &err {
+        EngineError::Refused(Refusal::IdCollision { student, other, .. }) => {
+            assert_eq!((student.as_str(), other.as_str()), ("王小明", "学生一"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let zh = err.zh();
+    assert!(zh.contains("拒绝载入名册") && zh.contains("王小明"), "{zh}");
+    assert!(!zh.contains(&rows[1].2), "the ID is masked: {zh}");
     assert_eq!(output(&dir), vec![stem(&rows, 0)], "nothing changed");
 }
 
