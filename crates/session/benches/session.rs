@@ -195,16 +195,10 @@ fn roster_for_engine() -> roster::Roster {
     )
 }
 
-/// A frame-sized file (6 MB, what a DSLR writes at medium JPEG size), different every time.
-fn frame(i: u64) -> Vec<u8> {
-    let mut bytes = vec![0u8; 6_000_000];
-    bytes[..8].copy_from_slice(&i.to_le_bytes());
-    bytes
-}
-
-fn ingest(c: &mut Criterion) {
+/// A session in a temporary folder, and its spool folder.
+fn engine_with_spool() -> (tempfile::TempDir, Engine, std::path::PathBuf) {
     let dir = tempfile::tempdir().expect("tmp");
-    let mut engine = Engine::create(
+    let engine = Engine::create(
         &dir.path().join("data"),
         &roster_for_engine(),
         None,
@@ -214,6 +208,18 @@ fn ingest(c: &mut Criterion) {
     .expect("engine");
     let spool = dir.path().join("spool");
     std::fs::create_dir_all(&spool).expect("spool");
+    (dir, engine, spool)
+}
+
+/// A frame-sized file (6 MB, what a DSLR writes at medium JPEG size), different every time.
+fn frame(i: u64) -> Vec<u8> {
+    let mut bytes = vec![0u8; 6_000_000];
+    bytes[..8].copy_from_slice(&i.to_le_bytes());
+    bytes
+}
+
+fn ingest(c: &mut Criterion) {
+    let (_dir, mut engine, spool) = engine_with_spool();
     let mut i = 0u64;
     let mut group = c.benchmark_group("session");
     group.sample_size(20);
@@ -248,17 +254,7 @@ fn ingest(c: &mut Criterion) {
 }
 
 fn landed_to_assigned(c: &mut Criterion) {
-    let dir = tempfile::tempdir().expect("tmp");
-    let engine = Engine::create(
-        &dir.path().join("data"),
-        &roster_for_engine(),
-        None,
-        vec![],
-        "-",
-    )
-    .expect("engine");
-    let spool = dir.path().join("spool");
-    std::fs::create_dir_all(&spool).expect("spool");
+    let (dir, engine, spool) = engine_with_spool();
     let stop = Arc::new(AtomicBool::new(false));
     let (tx, rx) = mpsc::channel::<Instant>();
     let runner = {

@@ -54,33 +54,15 @@ impl Filer {
     /// Indexes `originals/` and `output/` of a school as they are on disk.
     pub fn open(layout: &Layout, school: &str) -> Result<Filer, FilingError> {
         let mut originals = HashMap::new();
-        let root = layout.originals(school);
-        if root.is_dir() {
-            for entry in walkdir::WalkDir::new(&root) {
-                let entry = entry.map_err(|e| FilingError {
-                    path: root.clone(),
-                    source: e.into(),
-                })?;
-                if entry.file_type().is_file()
-                    && let Some(frame) =
-                        layout::frame_of_original(&entry.file_name().to_string_lossy())
-                {
-                    originals.insert(frame, entry.into_path());
-                }
+        for (path, name) in files_below(&layout.originals(school))? {
+            if let Some(frame) = layout::frame_of_original(&name) {
+                originals.insert(frame, path);
             }
         }
         let mut output = HashMap::new();
-        let root = layout.output(school);
-        if root.is_dir() {
-            for entry in walkdir::WalkDir::new(&root) {
-                let entry = entry.map_err(|e| FilingError {
-                    path: root.clone(),
-                    source: e.into(),
-                })?;
-                let name = entry.file_name().to_string_lossy();
-                if entry.file_type().is_file() && name.ends_with(".jpg") && !name.starts_with('.') {
-                    output.insert(entry.into_path(), None);
-                }
+        for (path, name) in files_below(&layout.output(school))? {
+            if name.ends_with(".jpg") && !name.starts_with('.') {
+                output.insert(path, None);
             }
         }
         Ok(Filer {
@@ -186,4 +168,23 @@ impl Filer {
     pub fn output_files(&self) -> impl Iterator<Item = (&Path, Option<FrameId>)> {
         self.output.iter().map(|(p, f)| (p.as_path(), *f))
     }
+}
+
+/// Every file below `root` (none when it does not exist) with its file name.
+fn files_below(root: &Path) -> Result<Vec<(PathBuf, String)>, FilingError> {
+    let mut out = Vec::new();
+    if !root.is_dir() {
+        return Ok(out);
+    }
+    for entry in walkdir::WalkDir::new(root) {
+        let entry = entry.map_err(|e| FilingError {
+            path: root.to_path_buf(),
+            source: e.into(),
+        })?;
+        if entry.file_type().is_file() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            out.push((entry.into_path(), name));
+        }
+    }
+    Ok(out)
 }

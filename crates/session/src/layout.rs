@@ -139,7 +139,9 @@ pub fn path_part(text: &str) -> String {
     }
 }
 
-/// Creates a folder (and parents) readable by the owner only.
+/// Creates a folder (and parents) readable by the owner only. (`tether::spool` has the same
+/// few lines: `session` and `tether` must not depend on each other, and a crate of its own for
+/// them would be heavier than the repetition.)
 pub fn create_private_dir(dir: &Path) -> io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     if dir.is_dir() {

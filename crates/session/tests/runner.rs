@@ -23,27 +23,42 @@ fn options(until_idle: bool) -> RunOptions {
     }
 }
 
-#[test]
-fn a_burst_is_taken_in_arrival_order_and_temporary_files_are_ignored() {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = create(&dir.path().join("data"), &rows(1, 3));
-    let spool = dir.path().join("spool");
-    std::fs::create_dir_all(&spool).unwrap();
+/// Runs a session on its own thread until `stop`; every journal line comes out of the channel
+/// with the moment it was reported.
+#[allow(clippy::type_complexity)]
+fn spawn(
+    engine: session::Engine,
+    spool: std::path::PathBuf,
+) -> (
+    Arc<AtomicBool>,
+    mpsc::Receiver<(Instant, Event)>,
+    thread::JoinHandle<(session::Engine, runner::RunSummary)>,
+) {
     let stop = Arc::new(AtomicBool::new(false));
     let (tx, rx) = mpsc::channel();
     let handle = {
-        let (stop, spool) = (Arc::clone(&stop), spool.clone());
+        let stop = Arc::clone(&stop);
         thread::spawn(move || {
             let mut engine = engine;
             let summary = runner::run(&mut engine, &spool, &options(false), &stop, &mut |_, n| {
                 if let Notice::Recorded(line) = n {
-                    let _ = tx.send(line.event);
+                    let _ = tx.send((Instant::now(), line.event));
                 }
             })
             .unwrap();
             (engine, summary)
         })
     };
+    (stop, rx, handle)
+}
+
+#[test]
+fn a_burst_is_taken_in_arrival_order_and_temporary_files_are_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = create(&dir.path().join("data"), &rows(1, 3));
+    let spool = dir.path().join("spool");
+    std::fs::create_dir_all(&spool).unwrap();
+    let (stop, rx, handle) = spawn(engine, spool.clone());
     thread::sleep(Duration::from_millis(300));
     std::fs::write(spool.join("half.jpg.part"), b"partial").unwrap();
     std::fs::write(spool.join(".hidden.jpg"), b"hidden").unwrap();
@@ -59,7 +74,7 @@ fn a_burst_is_taken_in_arrival_order_and_temporary_files_are_ignored() {
     }
     let mut processed = 0;
     while processed < 300 {
-        let event = rx.recv_timeout(Duration::from_secs(20)).expect("events");
+        let (_, event) = rx.recv_timeout(Duration::from_secs(20)).expect("events");
         processed += usize::from(matches!(event, Event::Processed { .. }));
     }
     stop.store(true, Ordering::Relaxed);
@@ -129,21 +144,7 @@ fn frames_dropped_while_running_are_seen_and_a_growing_file_waits() {
     let given =
         std::path::PathBuf::from(up).join(dir.path().join("spool-link").strip_prefix("/").unwrap());
     assert!(given.is_relative() && given.is_dir());
-    let stop = Arc::new(AtomicBool::new(false));
-    let (tx, rx) = mpsc::channel();
-    let handle = {
-        let (stop, spool) = (Arc::clone(&stop), given.clone());
-        thread::spawn(move || {
-            let mut engine = engine;
-            runner::run(&mut engine, &spool, &options(false), &stop, &mut |_, n| {
-                if let Notice::Recorded(line) = n {
-                    let _ = tx.send((Instant::now(), line.event));
-                }
-            })
-            .unwrap();
-            engine
-        })
-    };
+    let (stop, rx, handle) = spawn(engine, given.clone());
     let arrived = |rx: &mpsc::Receiver<(Instant, Event)>| loop {
         let (at, ev) = rx.recv_timeout(Duration::from_secs(10)).expect("an event");
         if let Event::FrameArrived { source, .. } = ev {
@@ -185,7 +186,7 @@ fn frames_dropped_while_running_are_seen_and_a_growing_file_waits() {
     );
 
     stop.store(true, Ordering::Relaxed);
-    let engine = handle.join().unwrap();
+    let (engine, _) = handle.join().unwrap();
     assert_eq!(engine.state().frames.len(), 2);
     assert_eq!(engine.state().frames[1].size, 16 * 6, "the whole file");
 }
