@@ -2,6 +2,7 @@
 //! (tracing), and hands each command to its module. Commands do their I/O here, at the edge;
 //! the crates they call are pure.
 
+mod export_cmd;
 mod inputs;
 mod photo_cmd;
 mod photo_debug;
@@ -99,6 +100,31 @@ enum Command {
 
     /// Regenerate `output/` from the journal and `originals/` (重建照片目录).
     Rebuild(session_cmd::RebuildArgs),
+
+    /// Check a school's folder before it leaves (提交前检查).
+    ///
+    /// Every student who needs a photo has exactly one, named `<ID>-<name>.jpg` from the
+    /// current roster; nothing else is there; every photo is a JPEG of the standard's size,
+    /// density and size window; each class sheet lists the students whose photos are there.
+    /// Exit status 0 only when clean.
+    Verify(export_cmd::VerifyArgs),
+
+    /// Write the class sheets, verify, and zip a school for the office (打包报送).
+    ///
+    /// `<DATA>/submissions/<school>.zip` holds `<school>/<class>/{<class>.xlsx, photos}`,
+    /// with a SHA-256 manifest beside it; each pack is recorded in `<DATA>/submissions.jsonl`.
+    ///
+    /// Example: rollcall pack ~/rollcall --school 梧州市示例中学
+    Pack(export_cmd::PackArgs),
+
+    /// The submission schedule (报送).
+    #[command(subcommand)]
+    Submit(export_cmd::SubmitCommand),
+
+    /// Printable pages: class lists, the make-up list, 信息采集表 (打印).
+    ///
+    /// Example: rollcall print ~/rollcall make-up --out 补拍名单.html
+    Print(export_cmd::PrintArgs),
 }
 
 fn main() -> ExitCode {
@@ -112,6 +138,10 @@ fn main() -> ExitCode {
         Command::Tether(args) => tether_cmd::tether(args),
         Command::Session(cmd) => session_cmd::run(cmd),
         Command::Rebuild(args) => session_cmd::rebuild(args),
+        Command::Verify(args) => export_cmd::verify(args),
+        Command::Pack(args) => export_cmd::pack(args),
+        Command::Submit(cmd) => export_cmd::submit(cmd),
+        Command::Print(args) => export_cmd::print(args),
     };
     match result {
         Ok(code) => code,
