@@ -1,0 +1,281 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! `rollcall pack`, `verify`, `submit plan` and `print` as a user runs them, with the results
+//! read back by independent tools: Info-ZIP `unzip`, Python's `zipfile` (also decoding GBK
+//! names as cp936) and openpyxl for the class sheet.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn rollcall(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rollcall"))
+        .env_remove("RUST_LOG")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "status {:?}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+/// Debian's python3, which has openpyxl from the system packages (scripts/setup).
+fn python(script: &str, args: &[&Path]) -> String {
+    let python = if Path::new("/usr/bin/python3").exists() {
+        "/usr/bin/python3"
+    } else {
+        "python3"
+    };
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for e in walk(dir) {
+        let rel = e.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+        out.insert(rel, std::fs::read(&e).unwrap());
+    }
+    out
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn id(first17: &str) -> String {
+    // ISO 7064 MOD 11-2, computed here independently of the roster crate.
+    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = first17
+        .bytes()
+        .zip(W)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    let check = b"10X98765432"[(sum % 11) as usize] as char;
+    format!("{first17}{check}")
+}
+
+#[test]
+fn a_school_is_packed_verified_and_read_back_by_other_tools() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let school_dir = tmp.path().join("梧州市测试中学");
+    std::fs::create_dir_all(&school_dir).unwrap();
+    let a = id("45040320120301001");
+    let b = id("45040320120302002");
+    std::fs::write(
+        school_dir.join("初二(3)班.csv"),
+        format!(
+            "序号,姓名,性别,身份证号码,家长电话\n1,韦小宝,男,{a},13800000000\n2,莫小雨,女,{b},\n"
+        ),
+    )
+    .unwrap();
+    let d = data.to_str().unwrap();
+    ok(&rollcall(&[
+        "session",
+        "start",
+        d,
+        school_dir.to_str().unwrap(),
+    ]));
+    let spool = tmp.path().join("spool");
+    std::fs::create_dir_all(&spool).unwrap();
+    let frames = repo().join("crates/pipeline/tests/data/pd/frames");
+    for f in ["IMG_1007.JPG", "IMG_1021.JPG"] {
+        std::fs::copy(frames.join(f), spool.join(f)).unwrap();
+    }
+    ok(&rollcall(&[
+        "session",
+        "run",
+        d,
+        "--spool",
+        spool.to_str().unwrap(),
+        "--until-idle",
+    ]));
+
+    // Before packing the class sheet is missing; pack writes it, verifies, zips.
+    let v = rollcall(&["verify", d, "--json"]);
+    assert_eq!(v.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&v.stdout).unwrap();
+    assert_eq!(report[0]["defects"][0]["code"], "missing_sheet");
+    let packed: Value = serde_json::from_str(&ok(&rollcall(&[
+        "pack",
+        d,
+        "--school",
+        "梧州市测试中学",
+        "--json",
+    ])))
+    .unwrap();
+    assert_eq!(packed[0]["files"], 3);
+    assert_eq!(packed[0]["complete"], true);
+    ok(&rollcall(&["verify", d]));
+
+    let school_out = data.join("output/梧州市测试中学");
+    let mut want = BTreeMap::new();
+    for (rel, bytes) in tree(&school_out) {
+        want.insert(format!("梧州市测试中学/{rel}"), bytes);
+    }
+    assert!(want.contains_key(&format!("梧州市测试中学/初二(3)班/{a}-韦小宝.jpg")));
+    assert!(want.contains_key("梧州市测试中学/初二(3)班/初二(3)班.xlsx"));
+    let zip = data.join("submissions/梧州市测试中学.zip");
+    let first = std::fs::read(&zip).unwrap();
+
+    // Info-ZIP unzip gives the same tree and bytes.
+    let unz = tmp.path().join("unzip");
+    let out = Command::new("unzip")
+        .arg("-q")
+        .arg(&zip)
+        .arg("-d")
+        .arg(&unz)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(tree(&unz), want);
+
+    // Python's zipfile too.
+    let listing = python(
+        "import sys, zipfile, hashlib\n\
+         z = zipfile.ZipFile(sys.argv[1])\n\
+         for i in z.infolist():\n    print(i.filename + '\\t' + hashlib.sha256(z.read(i)).hexdigest())",
+        &[&zip],
+    );
+    let from_python: BTreeMap<String, String> = listing
+        .lines()
+        .map(|l| {
+            let (n, h) = l.split_once('\t').unwrap();
+            (n.to_string(), h.to_string())
+        })
+        .collect();
+    let manifest =
+        std::fs::read_to_string(data.join("submissions/梧州市测试中学.zip.sha256")).unwrap();
+    for (name, hash) in &from_python {
+        assert!(
+            manifest.contains(&format!("{hash}  {name}")),
+            "{name} in the manifest"
+        );
+    }
+    assert_eq!(from_python.len(), want.len());
+
+    // Same content, same bytes.
+    ok(&rollcall(&["pack", d, "--school", "梧州市测试中学"]));
+    assert_eq!(std::fs::read(&zip).unwrap(), first);
+
+    // GBK names, for old Windows tools: Python decoding them as cp936 sees the same names.
+    let gbk_dir = tmp.path().join("gbk");
+    ok(&rollcall(&[
+        "pack",
+        d,
+        "--school",
+        "梧州市测试中学",
+        "--names",
+        "gbk",
+        "--out",
+        gbk_dir.to_str().unwrap(),
+    ]));
+    let names = python(
+        "import sys, zipfile\n\
+         z = zipfile.ZipFile(sys.argv[1], metadata_encoding='cp936')\n\
+         print('\\n'.join(sorted(i.filename for i in z.infolist())))",
+        &[&gbk_dir.join("梧州市测试中学.zip")],
+    );
+    let want_names: Vec<&str> = want.keys().map(String::as_str).collect();
+    assert_eq!(names.lines().collect::<Vec<_>>(), want_names);
+
+    // The class sheet read by openpyxl: original columns kept, 核对前 columns added, IDs text.
+    let sheet = python(
+        "import sys, json, openpyxl\n\
+         ws = openpyxl.load_workbook(sys.argv[1]).active\n\
+         print(json.dumps([[c.value for c in r] for r in ws.iter_rows()], ensure_ascii=False))",
+        &[&school_out.join("初二(3)班/初二(3)班.xlsx")],
+    );
+    let rows: Vec<Vec<Value>> = serde_json::from_str(&sheet).unwrap();
+    assert_eq!(
+        rows[0],
+        [
+            "序号",
+            "姓名",
+            "性别",
+            "身份证号码",
+            "家长电话",
+            "核对前身份证号码",
+            "核对前姓名"
+        ]
+    );
+    assert_eq!(
+        rows[1][3],
+        Value::String(a.clone()),
+        "the ID is a string, not a number"
+    );
+    assert_eq!(rows[1][4], "13800000000");
+    assert_eq!(rows[2][5], Value::String(b.clone()));
+
+    // A stray file is found.
+    std::fs::write(school_out.join("初二(3)班/IMG_0001.JPG"), b"stray").unwrap();
+    let v = rollcall(&["verify", d, "--json"]);
+    assert_eq!(v.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&v.stdout).unwrap();
+    assert_eq!(report[0]["defects"][0]["code"], "extra_file");
+    let refused = rollcall(&["pack", d, "--school", "梧州市测试中学"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("未打包"));
+    std::fs::remove_file(school_out.join("初二(3)班/IMG_0001.JPG")).unwrap();
+
+    // The plan for tomorrow-or-the-next-working-day lists today's data as packed; the ledger
+    // holds every pack.
+    let ledger = std::fs::read_to_string(data.join("submissions.jsonl")).unwrap();
+    assert_eq!(ledger.lines().count(), 3);
+    let plan: Value =
+        serde_json::from_str(&ok(&rollcall(&["submit", "plan", d, "--json"]))).unwrap();
+    let items = plan["items"].as_array().unwrap();
+    assert_eq!(items[0]["kind"], "daily");
+    assert_eq!(items[0]["schools"][0][0], "梧州市测试中学");
+    assert_eq!(items[0]["schools"][0][1], true, "already packed");
+
+    // Printables.
+    let html = tmp.path().join("list.html");
+    ok(&rollcall(&[
+        "print",
+        d,
+        "class-list",
+        "--out",
+        html.to_str().unwrap(),
+    ]));
+    let text = std::fs::read_to_string(&html).unwrap();
+    assert!(text.contains("韦小宝") && text.contains("已拍"));
+    assert!(!text.contains(&a), "IDs are masked on paper");
+}
