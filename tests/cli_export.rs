@@ -266,6 +266,45 @@ fn a_school_is_packed_verified_and_read_back_by_other_tools() {
     assert_eq!(items[0]["schools"][0][0], "梧州市测试中学");
     assert_eq!(items[0]["schools"][0][1], true, "already packed");
 
+    // A walk-in is photographed and appears at the end of the class sheet.
+    let c = id("45040320120303003");
+    ok(&rollcall(&[
+        "session",
+        "add",
+        d,
+        "--name",
+        "插班生",
+        "--class",
+        "初二(3)班",
+        "--id",
+        &c,
+    ]));
+    std::fs::copy(frames.join("IMG_1014.JPG"), spool.join("IMG_1014.JPG")).unwrap();
+    ok(&rollcall(&[
+        "session",
+        "run",
+        d,
+        "--spool",
+        spool.to_str().unwrap(),
+        "--until-idle",
+    ]));
+    ok(&rollcall(&["pack", d, "--school", "梧州市测试中学"]));
+    let sheet = python(
+        "import sys, json, openpyxl\n\
+         ws = openpyxl.load_workbook(sys.argv[1]).active\n\
+         print(json.dumps([[c.value for c in r] for r in ws.iter_rows()], ensure_ascii=False))",
+        &[&school_out.join("初二(3)班/初二(3)班.xlsx")],
+    );
+    let rows: Vec<Vec<Value>> = serde_json::from_str(&sheet).unwrap();
+    assert_eq!(rows.len(), 4);
+    assert_eq!(rows[3][1], "插班生");
+    assert_eq!(rows[3][3], Value::String(c.clone()));
+    assert!(
+        school_out
+            .join(format!("初二(3)班/{c}-插班生.jpg"))
+            .is_file()
+    );
+
     // Printables.
     let html = tmp.path().join("list.html");
     ok(&rollcall(&[

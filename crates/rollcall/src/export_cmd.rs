@@ -405,8 +405,11 @@ pub fn pack(a: PackArgs) -> Result<ExitCode> {
         let files = found(&dir)?;
         let facts: Vec<Found> = files.iter().map(|(f, _)| f.clone()).collect();
         let defects = export::verify::verify(&expected(&school.state, &profile), &facts);
-        if !defects.is_empty() && !a.allow_incomplete {
+        if !defects.is_empty() {
+            // What is missing, also when packing partial data on purpose.
             eprint!("{}", defects_text(&school.name, &defects));
+        }
+        if !defects.is_empty() && !a.allow_incomplete {
             eprintln!(
                 "rollcall: {} 未打包：请先解决上述问题，或用 --allow-incomplete 打包部分数据 / not packed",
                 school.name
