@@ -53,6 +53,17 @@ fn python(script: &str, args: &[&Path]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// Every row of a workbook's active sheet, as openpyxl reads it.
+fn sheet_rows(path: &Path) -> Vec<Vec<Value>> {
+    let json = python(
+        "import sys, json, openpyxl\n\
+         ws = openpyxl.load_workbook(sys.argv[1]).active\n\
+         print(json.dumps([[c.value for c in r] for r in ws.iter_rows()], ensure_ascii=False))",
+        &[path],
+    );
+    serde_json::from_str(&json).unwrap()
+}
+
 fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
     for e in walk(dir) {
@@ -217,13 +228,7 @@ fn a_school_is_packed_verified_and_read_back_by_other_tools() {
     assert_eq!(names.lines().collect::<Vec<_>>(), want_names);
 
     // The class sheet read by openpyxl: original columns kept, 核对前 columns added, IDs text.
-    let sheet = python(
-        "import sys, json, openpyxl\n\
-         ws = openpyxl.load_workbook(sys.argv[1]).active\n\
-         print(json.dumps([[c.value for c in r] for r in ws.iter_rows()], ensure_ascii=False))",
-        &[&school_out.join("初二(3)班/初二(3)班.xlsx")],
-    );
-    let rows: Vec<Vec<Value>> = serde_json::from_str(&sheet).unwrap();
+    let rows = sheet_rows(&school_out.join("初二(3)班/初二(3)班.xlsx"));
     assert_eq!(
         rows[0],
         [
@@ -289,13 +294,7 @@ fn a_school_is_packed_verified_and_read_back_by_other_tools() {
         "--until-idle",
     ]));
     ok(&rollcall(&["pack", d, "--school", "梧州市测试中学"]));
-    let sheet = python(
-        "import sys, json, openpyxl\n\
-         ws = openpyxl.load_workbook(sys.argv[1]).active\n\
-         print(json.dumps([[c.value for c in r] for r in ws.iter_rows()], ensure_ascii=False))",
-        &[&school_out.join("初二(3)班/初二(3)班.xlsx")],
-    );
-    let rows: Vec<Vec<Value>> = serde_json::from_str(&sheet).unwrap();
+    let rows = sheet_rows(&school_out.join("初二(3)班/初二(3)班.xlsx"));
     assert_eq!(rows.len(), 4);
     assert_eq!(rows[3][1], "插班生");
     assert_eq!(rows[3][3], Value::String(c.clone()));

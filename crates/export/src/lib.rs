@@ -9,18 +9,4 @@ pub mod print;
 pub mod sheet;
 pub mod verify;
 
-/// A message in Chinese and English.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Text {
-    pub zh: String,
-    pub en: String,
-}
-
-impl Text {
-    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Text {
-        Text {
-            zh: zh.into(),
-            en: en.into(),
-        }
-    }
-}
+pub use roster::Text;

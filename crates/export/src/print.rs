@@ -62,6 +62,18 @@ fn page(title: &str, body: &str) -> String {
     )
 }
 
+/// One table row: a box to tick, row, name, masked ID, status.
+fn row(body: &mut String, l: &Line) {
+    let _ = write!(
+        body,
+        "<tr><td class=\"box\">☐</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        l.row,
+        escape(&l.name),
+        escape(&l.id),
+        escape(&l.status)
+    );
+}
+
 /// Class lists in shooting order, one page per class, with a box to tick per student.
 pub fn class_lists(school: &str, lines: &[Line]) -> String {
     let mut body = String::new();
@@ -79,14 +91,7 @@ pub fn class_lists(school: &str, lines: &[Line]) -> String {
             escape(class)
         );
         for l in lines.iter().filter(|l| l.class == class) {
-            let _ = write!(
-                body,
-                "<tr><td class=\"box\">☐</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                l.row,
-                escape(&l.name),
-                escape(&l.id),
-                escape(&l.status)
-            );
+            row(&mut body, l);
         }
         body.push_str("</table></div>");
     }
@@ -109,14 +114,7 @@ pub fn make_up(school: &str, lines: &[Line]) -> String {
             );
             current = Some(&l.class);
         }
-        let _ = write!(
-            body,
-            "<tr><td class=\"box\">☐</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            l.row,
-            escape(&l.name),
-            escape(&l.id),
-            escape(&l.status)
-        );
+        row(&mut body, l);
     }
     if current.is_some() {
         body.push_str("</table>");

@@ -418,14 +418,7 @@ pub fn pack(a: PackArgs) -> Result<ExitCode> {
             continue;
         }
         let root = session::layout::path_part(&school.name);
-        let entries: Vec<Entry> = files
-            .into_iter()
-            .filter(|(f, _)| !f.class.is_empty())
-            .map(|(f, bytes)| Entry {
-                path: format!("{root}/{}/{}", f.class, f.file),
-                bytes,
-            })
-            .collect();
+        let entries = zip_entries(&root, files);
         let count = entries.len();
         let zip_name = format!("{root}.zip");
         let names = match a.names {
@@ -471,6 +464,19 @@ pub fn pack(a: PackArgs) -> Result<ExitCode> {
         crate::emit(&(serde_json::to_string_pretty(&results)? + "\n"))?;
     }
     Ok(code)
+}
+
+/// The files of a school folder as zip entries `<school>/<class>/<file>` (files outside a
+/// class folder are left out; verify reports them).
+fn zip_entries(root: &str, files: Vec<(Found, Vec<u8>)>) -> Vec<Entry> {
+    files
+        .into_iter()
+        .filter(|(f, _)| !f.class.is_empty())
+        .map(|(f, bytes)| Entry {
+            path: format!("{root}/{}/{}", f.class, f.file),
+            bytes,
+        })
+        .collect()
 }
 
 fn ledger_path(data: &Path) -> PathBuf {
@@ -554,15 +560,7 @@ pub fn submit(cmd: SubmitCommand) -> Result<ExitCode> {
     for school in schools(&a.data, None)? {
         // What a pack would hold now, to see whether a submitted school changed.
         let files = found(&layout.output(&school.name))?;
-        let root = session::layout::path_part(&school.name);
-        let entries: Vec<Entry> = files
-            .into_iter()
-            .filter(|(f, _)| !f.class.is_empty())
-            .map(|(f, bytes)| Entry {
-                path: format!("{root}/{}/{}", f.class, f.file),
-                bytes,
-            })
-            .collect();
+        let entries = zip_entries(&session::layout::path_part(&school.name), files);
         let hash = export::pack::pack(entries, Names::Utf8, (2000, 1, 1), "x.zip")
             .ok()
             .map(|p| p.content_hash);

@@ -169,7 +169,7 @@ impl Code {
 }
 
 /// A text in both languages.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Text {
     pub zh: String,
     pub en: String,
