@@ -165,7 +165,7 @@ fn a_school_photographed_from_the_command_line() {
     assert_eq!(jumped["next"]["now"]["name"], "林小雨");
     let unknown = rollcall(&["session", "jump", "王五"], &data);
     assert_eq!(unknown.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&unknown.stderr).contains("找不到"));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("名册上没有"));
 
     // The school corrects 覃思远's name: the filed photo is renamed by the reload.
     let fixed = std::fs::read_to_string(&csv)

@@ -2,6 +2,7 @@
 //! (tracing), and hands each command to its module. Commands do their I/O here, at the edge;
 //! the crates they call are pure.
 
+mod console_cmd;
 mod export_cmd;
 mod inputs;
 mod photo_cmd;
@@ -121,6 +122,15 @@ enum Command {
     #[command(subcommand)]
     Submit(export_cmd::SubmitCommand),
 
+    /// The operator console (控制台).
+    #[command(subcommand)]
+    Console(console_cmd::ConsoleCommand),
+
+    /// Operator commands to a running session, through its console (遥控).
+    ///
+    /// Example: rollcall ctl ~/rollcall skip
+    Ctl(console_cmd::CtlArgs),
+
     /// Printable pages: class lists, the make-up list, 信息采集表 (打印).
     ///
     /// Example: rollcall print ~/rollcall make-up --out 补拍名单.html
@@ -142,6 +152,8 @@ fn main() -> ExitCode {
         Command::Pack(args) => export_cmd::pack(args),
         Command::Submit(cmd) => export_cmd::submit(cmd),
         Command::Print(args) => export_cmd::print(args),
+        Command::Console(cmd) => console_cmd::run(cmd),
+        Command::Ctl(args) => console_cmd::ctl(args),
     };
     match result {
         Ok(code) => code,

@@ -7,12 +7,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 use roster::Lang;
 use serde_json::json;
-use session::event::{Event, Move, StudentRecord};
+use session::event::{Event, Move};
 use session::runner::{Notice, RunOptions};
 use session::{Engine, EngineError, State};
 
@@ -142,6 +142,11 @@ pub struct RunArgs {
     /// Stop once the spool is empty and every frame is processed.
     #[arg(long)]
     until_idle: bool,
+
+    /// Serve the operator console here, e.g. 127.0.0.1:8750 (another address than loopback
+    /// needs the token `rollcall console url` shows).
+    #[arg(long, value_name = "ADDR")]
+    console: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Args)]
@@ -419,62 +424,19 @@ fn key(state: &State, s: usize) -> String {
 
 /// A student from what the operator typed: key, ID, `<class>:<row>`, or a unique name.
 fn find(state: &State, query: &str) -> Result<usize> {
-    let found = state.search(query);
-    match found.as_slice() {
-        [one] => Ok(*one),
-        [] => bail!("名册上找不到“{query}” / no student matches {query:?}"),
-        many => {
-            let list: Vec<String> = many
-                .iter()
-                .take(10)
-                .map(|&s| {
-                    let r = &state.students[s].rec;
-                    format!("{}:{} {}", r.class, r.row, r.name)
-                })
-                .collect();
-            bail!(
-                "“{query}”有 {} 个学生，请用 班级:行号 指定 / several students match: {}",
-                many.len(),
-                list.join("、")
-            )
-        }
-    }
+    state
+        .resolve(query)
+        .map_err(|r| anyhow!("{} / {r}", r.zh()))
 }
 
 fn add(state: &State, a: &AddArgs) -> Result<Event> {
-    let name = a.name.trim().to_string();
-    if name.is_empty() {
-        bail!("请填写姓名 / --name is empty");
-    }
-    let id_text = a.id.as_deref().unwrap_or("").trim().to_uppercase();
-    let id_number = if id_text.is_empty() {
-        None
-    } else {
-        let check = roster::id::check(&id_text, chrono::Local::now().date_naive(), None);
-        match check.usable() {
-            Some(id) => Some(id.to_string()),
-            None => bail!(
-                "身份证号 {} 无效，请核对（可以先不填，之后重新载入名册）/ invalid ID number",
-                roster::id::mask(&id_text)
-            ),
-        }
-    };
-    let n = state.students.iter().filter(|s| s.rec.walk_in).count() + 1;
-    Ok(Event::StudentAdded {
-        student: StudentRecord {
-            key: match &id_number {
-                Some(id) => id.clone(),
-                None => format!("{}/{}/{name}+{n}", state.school, a.class.trim()),
-            },
-            class: a.class.trim().to_string(),
-            row: 0,
-            id_number,
-            id_text,
-            name,
-            photo_required: true,
-            walk_in: true,
-        },
-    })
+    let student = state.walk_in(
+        &a.name,
+        &a.class,
+        a.id.as_deref(),
+        chrono::Local::now().date_naive(),
+    )?;
+    Ok(Event::StudentAdded { student })
 }
 
 /// Runs one operator command on a session that is not running elsewhere.
@@ -693,12 +655,34 @@ fn run_session(a: RunArgs) -> Result<ExitCode> {
         eprint!("{}", next_line(engine.state()));
     }
     let json = a.common.json;
-    let summary = session::runner::run(
+    let (remote, inbox) = session::runner::remote();
+    let shot_limit = a.shot_limit;
+    let console = match a.console {
+        Some(addr) => {
+            let first = console::Snapshot::new(engine.state(), shot_limit);
+            let running = crate::console_cmd::start(
+                &a.common.data,
+                addr,
+                remote,
+                first,
+                Some(a.spool.clone()),
+            )?;
+            eprintln!("控制台 / console: {}", running.url);
+            Some(running)
+        }
+        None => None,
+    };
+    let summary = session::runner::run_with(
         &mut engine,
         &a.spool,
         &options,
         &stop,
+        inbox,
         &mut |engine, notice| {
+            if let Some(c) = &console {
+                c.publish
+                    .send_replace(Arc::new(console::Snapshot::new(engine.state(), shot_limit)));
+            }
             let text = if json {
                 notice_json(engine, &notice)
             } else {
@@ -708,6 +692,7 @@ fn run_session(a: RunArgs) -> Result<ExitCode> {
         },
     )
     .map_err(explain)?;
+    drop(console);
     if !json {
         eprintln!(
             "本次：新照片 {}，重复 {}，已处理 {}",

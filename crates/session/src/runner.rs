@@ -17,7 +17,7 @@ use notify::event::{AccessKind, AccessMode, CreateKind, EventKind, ModifyKind, R
 use notify::{RecursiveMode, Watcher};
 
 use crate::engine::{Engine, EngineError, Ingested};
-use crate::event::{FrameId, Line};
+use crate::event::{Event, FrameId, Line};
 use crate::spool::SpoolWatch;
 
 /// How to run.
@@ -66,7 +66,65 @@ pub struct RunSummary {
     pub processed: usize,
 }
 
+/// An operator command for a running session.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    /// Any event (skip, retake, accept, jump, add, choose, class, no-photo, assign…).
+    Event(Event),
+    /// Undo the last undoable event.
+    Undo,
+    /// Shift the last `n` assigned frames one student forward or back.
+    Shift { n: usize, forward: bool },
+}
+
+/// Why a command was not recorded: the refusal or failure, in Chinese and English.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Rejected {
+    pub zh: String,
+    pub en: String,
+    /// The command was refused (the state did not allow it), as opposed to an I/O failure.
+    pub refused: bool,
+}
+
+type Reply = Sender<Result<Line, Rejected>>;
+
+/// Sends commands to a running session (from the console, on any thread).
+#[derive(Debug, Clone)]
+pub struct Remote {
+    tx: Sender<Msg>,
+}
+
+impl Remote {
+    /// Applies a command on the session's thread and waits for the result.
+    pub fn command(&self, request: Request) -> Result<Line, Rejected> {
+        let (reply, answer) = mpsc::channel();
+        let gone = || Rejected {
+            zh: "拍摄会话已停止".into(),
+            en: "the session has stopped".into(),
+            refused: false,
+        };
+        self.tx
+            .send(Msg::Command(request, reply))
+            .map_err(|_| gone())?;
+        answer.recv().map_err(|_| gone())?
+    }
+}
+
+/// The receiving end of a [`Remote`], handed to [`run_with`].
+#[derive(Debug)]
+pub struct Inbox {
+    tx: Sender<Msg>,
+    rx: Receiver<Msg>,
+}
+
+/// A remote and the inbox it sends to.
+pub fn remote() -> (Remote, Inbox) {
+    let (tx, rx) = mpsc::channel();
+    (Remote { tx: tx.clone() }, Inbox { tx, rx })
+}
+
 enum Msg {
+    Command(Request, Reply),
     Fs(notify::Result<notify::Event>),
     Done(
         FrameId,
@@ -84,12 +142,25 @@ pub fn run(
     stop: &AtomicBool,
     on_notice: &mut dyn FnMut(&Engine, Notice),
 ) -> Result<RunSummary, EngineError> {
+    let (_, inbox) = remote();
+    run_with(engine, spool_dir, options, stop, inbox, on_notice)
+}
+
+/// [`run`], also taking operator commands from the [`Remote`] of `inbox`.
+pub fn run_with(
+    engine: &mut Engine,
+    spool_dir: &Path,
+    options: &RunOptions,
+    stop: &AtomicBool,
+    inbox: Inbox,
+    on_notice: &mut dyn FnMut(&Engine, Notice),
+) -> Result<RunSummary, EngineError> {
     let io = |source| EngineError::Io {
         path: spool_dir.to_path_buf(),
         source,
     };
     crate::layout::create_private_dir(spool_dir).map_err(io)?;
-    let (tx, rx) = mpsc::channel::<Msg>();
+    let Inbox { tx, rx } = inbox;
     let fs_tx = tx.clone();
     let mut watcher = notify::recommended_watcher(move |ev| {
         let _ = fs_tx.send(Msg::Fs(ev));
@@ -131,6 +202,13 @@ pub fn run(
         let now = Instant::now();
         for msg in first.into_iter().chain(rx.try_iter()) {
             match msg {
+                Msg::Command(request, reply) => {
+                    let result = command(engine, request);
+                    if let Ok(line) = &result {
+                        on_notice(engine, Notice::Recorded(line.clone()));
+                    }
+                    let _ = reply.send(result);
+                }
                 Msg::Fs(Ok(event)) => {
                     tracing::debug!(?event, "spool event");
                     let complete = matches!(
@@ -246,6 +324,23 @@ pub fn run(
     drop(watcher);
     jobs.stop();
     Ok(summary)
+}
+
+fn command(engine: &mut Engine, request: Request) -> Result<Line, Rejected> {
+    let reject = |e: EngineError| Rejected {
+        zh: e.zh(),
+        en: roster::id::mask_all(&e.to_string()),
+        refused: matches!(e, EngineError::Refused(_)),
+    };
+    let result = match request {
+        Request::Event(event) => engine.commit(event),
+        Request::Undo => engine.undo(),
+        Request::Shift { n, forward } => match engine.state().shift(n, forward) {
+            Ok(event) => engine.commit(event),
+            Err(refusal) => Err(refusal.into()),
+        },
+    };
+    result.map(|(line, _)| line).map_err(reject)
 }
 
 /// The pipeline pool: each worker reads an original and processes it.

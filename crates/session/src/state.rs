@@ -19,6 +19,16 @@ use crate::event::{Event, FrameId, Line, Move, Outcome, OutcomeVerdict, StudentR
 pub enum Refusal {
     #[error("no student with key or ID {}", roster::id::mask_all(.0))]
     UnknownStudent(String),
+    #[error("{count} students match {query:?}: {candidates}; use <class>:<row>")]
+    Ambiguous {
+        query: String,
+        count: usize,
+        candidates: String,
+    },
+    #[error("a walk-in needs a name and a class")]
+    WalkInIncomplete,
+    #[error("ID number {0} is not valid (it may be left empty for now)")]
+    InvalidId(String),
     #[error("no class named {0}")]
     UnknownClass(String),
     #[error("no frame {0}")]
@@ -78,6 +88,15 @@ impl Refusal {
         match self {
             Refusal::UnknownStudent(k) => {
                 format!("名册上没有这个学生：{}", roster::id::mask_all(k))
+            }
+            Refusal::Ambiguous {
+                query,
+                count,
+                candidates,
+            } => format!("“{query}”有 {count} 个学生（{candidates}），请用 班级:行号 指定"),
+            Refusal::WalkInIncomplete => "请填写姓名和班级".into(),
+            Refusal::InvalidId(id) => {
+                format!("身份证号 {id} 无效，请核对（可以先不填，之后重新载入名册）")
             }
             Refusal::UnknownClass(c) => format!("没有这个班级：{c}"),
             Refusal::UnknownFrame(f) => format!("没有第 {f} 张照片"),
@@ -850,6 +869,69 @@ impl State {
             .copied()
             .filter(|&s| self.students[s].rec.name.contains(text))
             .collect()
+    }
+
+    /// The one student a typed or scanned text means: key, ID, `<class>:<row>`, or a name
+    /// (or part of one) that only one student has.
+    pub fn resolve(&self, query: &str) -> Result<usize, Refusal> {
+        let found = self.search(query);
+        match found.as_slice() {
+            [one] => Ok(*one),
+            [] => Err(Refusal::UnknownStudent(query.trim().to_string())),
+            many => Err(Refusal::Ambiguous {
+                query: query.trim().to_string(),
+                count: many.len(),
+                candidates: many
+                    .iter()
+                    .take(8)
+                    .map(|&s| {
+                        let r = &self.students[s].rec;
+                        format!("{}:{} {}", r.class, r.row, r.name)
+                    })
+                    .collect::<Vec<_>>()
+                    .join("、"),
+            }),
+        }
+    }
+
+    /// The record of a walk-in student (插班生), for [`Event::StudentAdded`]. An ID, when
+    /// given, must pass the ID rules as of `today` (the age rule is left to the roster check).
+    pub fn walk_in(
+        &self,
+        name: &str,
+        class: &str,
+        id: Option<&str>,
+        today: chrono::NaiveDate,
+    ) -> Result<StudentRecord, Refusal> {
+        let name = name.trim().to_string();
+        let class = class.trim().to_string();
+        if name.is_empty() || class.is_empty() {
+            return Err(Refusal::WalkInIncomplete);
+        }
+        let id_text = id.unwrap_or("").trim().to_uppercase();
+        let id_number = if id_text.is_empty() {
+            None
+        } else {
+            let check = roster::id::check(&id_text, today, None);
+            match check.usable() {
+                Some(id) => Some(id.to_string()),
+                None => return Err(Refusal::InvalidId(roster::id::mask(&id_text))),
+            }
+        };
+        let n = self.students.iter().filter(|s| s.rec.walk_in).count() + 1;
+        Ok(StudentRecord {
+            key: match &id_number {
+                Some(id) => id.clone(),
+                None => format!("{}/{class}/{name}+{n}", self.school),
+            },
+            class,
+            row: 0,
+            id_number,
+            id_text,
+            name,
+            photo_required: true,
+            walk_in: true,
+        })
     }
 
     /// The students of a class in roster order.

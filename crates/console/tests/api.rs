@@ -1,0 +1,400 @@
+//! The console's API on a real session (journal, files, the runner thread): every command, and
+//! every refusal — unknown students, impossible commands, no or a wrong token, a cross-origin
+//! POST, a missing CSRF token — and images served by frame number only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use console::{Console, Snapshot};
+use serde_json::{Value, json};
+use session::event::{Event, Outcome, OutcomeVerdict};
+use tokio::sync::watch;
+use tower::ServiceExt;
+
+const SCHOOL: &str = "梧州市示例中学";
+
+struct World {
+    _dir: tempfile::TempDir,
+    router: axum::Router,
+    stop: Arc<AtomicBool>,
+    runner: Option<std::thread::JoinHandle<()>>,
+    csrf: String,
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(r) = self.runner.take() {
+            let _ = r.join();
+        }
+    }
+}
+
+fn id(first17: &str) -> String {
+    format!("{first17}{}", roster::id::check_char(first17).unwrap())
+}
+
+/// A class of four, two frames already in: frame 1 passed (学生甲), frame 2 failed with a photo
+/// (学生乙, still next).
+fn world(token: Option<&str>) -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let names = ["学生甲", "学生乙", "学生丙", "学生丁"];
+    let mut csv = String::from("学校,班级,姓名,身份证号码\n");
+    for (i, n) in names.iter().enumerate() {
+        csv.push_str(&format!(
+            "{SCHOOL},初一(1)班,{n},{}\n",
+            id(&format!("4504032012030100{i}"))
+        ));
+    }
+    let roster = roster::load(
+        &[roster::Source {
+            path: "名册.csv".into(),
+            folder: None,
+            bytes: csv.into_bytes(),
+        }],
+        &roster::Options {
+            as_of: chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
+            kindergarten_photos: false,
+        },
+    );
+    let mut engine = session::Engine::create(&data, &roster, None, vec![], "-").unwrap();
+    let spool = dir.path().join("spool");
+    std::fs::create_dir_all(&spool).unwrap();
+    for (frame, pass) in [(1u64, true), (2, false)] {
+        let file = spool.join(format!("{frame}.jpg"));
+        std::fs::write(&file, format!("frame {frame}")).unwrap();
+        engine.ingest(&file).unwrap();
+        let photo = engine.layout().photo(SCHOOL, frame);
+        session::layout::write_atomic(&photo, format!("photo {frame}").as_bytes()).unwrap();
+        engine
+            .commit(Event::Processed {
+                frame,
+                outcome: Outcome {
+                    verdict: if pass {
+                        OutcomeVerdict::Pass
+                    } else {
+                        OutcomeVerdict::Fail
+                    },
+                    reasons: if pass {
+                        vec![]
+                    } else {
+                        vec!["背景不是白色".into()]
+                    },
+                    photo: true,
+                    quality: Some(70),
+                    failed: vec![],
+                },
+            })
+            .unwrap();
+    }
+    let (remote, inbox) = session::runner::remote();
+    let (publish, snapshot) = watch::channel(Arc::new(Snapshot::new(engine.state(), 4)));
+    let stop = Arc::new(AtomicBool::new(false));
+    let runner = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let options = session::runner::RunOptions {
+                jobs: 1,
+                ..Default::default()
+            };
+            session::runner::run_with(&mut engine, &spool, &options, &stop, inbox, &mut |e, _| {
+                publish.send_replace(Arc::new(Snapshot::new(e.state(), 4)));
+            })
+            .unwrap();
+        })
+    };
+    let csrf = "test-csrf".to_string();
+    let console = Arc::new(Console {
+        remote,
+        snapshot,
+        layout: session::Layout::new(&data),
+        token: token.map(String::from),
+        csrf: csrf.clone(),
+        spool: None,
+    });
+    World {
+        _dir: dir,
+        router: console::router(console),
+        stop,
+        runner: Some(runner),
+        csrf,
+    }
+}
+
+async fn send(w: &World, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let response = w.router.clone().oneshot(req).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, headers, body.to_vec())
+}
+
+async fn post(w: &World, body: Value) -> (StatusCode, Value) {
+    let req = Request::post("/api/command")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::HOST, "127.0.0.1:8750")
+        .header(header::ORIGIN, "http://127.0.0.1:8750")
+        .header("x-rollcall-csrf", &w.csrf)
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let (status, _, bytes) = send(w, req).await;
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+async fn view(w: &World) -> Value {
+    let (status, headers, bytes) =
+        send(w, Request::get("/api/state").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers.get("x-rollcall-csrf").unwrap(), w.csrf.as_str());
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+/// Posts a command and waits until the published view reflects it.
+async fn run(w: &World, body: Value) -> Value {
+    let before = view(w).await["seq"].as_u64().unwrap();
+    let (status, answer) = post(w, body.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{body} → {answer}");
+    for _ in 0..200 {
+        let v = view(w).await;
+        if v["seq"].as_u64().unwrap() > before {
+            return v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the view did not change after {body}");
+}
+
+fn next(v: &Value) -> &str {
+    v["next"]["name"].as_str().unwrap_or("")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_command_through_the_api() {
+    let w = world(None);
+    let v = view(&w).await;
+    assert_eq!(next(&v), "学生乙", "frame 2 failed: a retake is due");
+    assert_eq!(v["last"]["verdict"], "fail");
+
+    let v = run(&w, json!({"command": "accept", "reason": "轻微色差，可用"})).await;
+    assert_eq!(next(&v), "学生丙");
+    assert_eq!(v["last"]["accepted"], true);
+    let v = run(&w, json!({"command": "undo"})).await;
+    assert_eq!(next(&v), "学生乙");
+    let v = run(&w, json!({"command": "skip"})).await;
+    assert_eq!(next(&v), "学生丙");
+    assert_eq!(v["make_up"][0]["name"], "学生乙");
+    let v = run(&w, json!({"command": "jump", "student": "学生丁"})).await;
+    assert_eq!(next(&v), "学生丁");
+    let v = run(&w, json!({"command": "choose", "frame": 1})).await;
+    assert_eq!(v["can_undo"], "take_chosen");
+    let v = run(&w, json!({"command": "retake", "student": "学生甲"})).await;
+    assert_eq!(
+        next(&v),
+        "学生甲",
+        "the rejected photo's student is up again"
+    );
+    let v = run(&w, json!({"command": "shift", "n": 1})).await;
+    assert_eq!(
+        v["last"]["student"], "学生丙",
+        "frame 2 moved one student on"
+    );
+    let v = run(
+        &w,
+        json!({"command": "assign", "frame": 2, "student": "学生乙"}),
+    )
+    .await;
+    assert_eq!(v["last"]["student"], "学生乙");
+    let v = run(&w, json!({"command": "no_photo", "student": "学生丁"})).await;
+    let d = v["students"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "学生丁")
+        .unwrap();
+    assert_eq!(d["standing"], "no_photo_needed");
+    let v = run(
+        &w,
+        json!({"command": "add", "name": "插班生", "class": "初一(2)班"}),
+    )
+    .await;
+    assert_eq!(next(&v), "插班生");
+    assert_eq!(v["class"], "初一(2)班");
+    let v = run(&w, json!({"command": "class", "class": "初一(1)班"})).await;
+    assert_eq!(v["class"], "初一(1)班");
+
+    // Search by name and by ID.
+    let (status, _, bytes) = send(
+        &w,
+        Request::get("/api/search?q=%E4%B8%99")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let found: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(found[0]["name"], "学生丙");
+    assert!(
+        !found[0]["id"].as_str().unwrap().contains("20120301"),
+        "masked"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_change_nothing() {
+    let w = world(None);
+    let before = view(&w).await;
+    let cases = [
+        json!({"command": "jump", "student": "王五"}),
+        json!({"command": "jump", "student": "学生"}),
+        json!({"command": "accept", "frame": 1, "reason": "x"}),
+        json!({"command": "accept", "reason": "  "}),
+        json!({"command": "choose", "frame": 2}),
+        json!({"command": "shift", "n": 9, "back": true}),
+        json!({"command": "class", "class": "不存在"}),
+        json!({"command": "add", "name": "某某", "class": "初一(1)班", "id": "123"}),
+    ];
+    for body in cases {
+        let (status, answer) = post(&w, body.clone()).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{body} → {answer}");
+        assert!(
+            answer["error"]["zh"]
+                .as_str()
+                .is_some_and(|s| !s.is_empty()),
+            "{answer}"
+        );
+    }
+    let (_, answer) = post(&w, json!({"command": "jump", "student": "学生"})).await;
+    assert!(
+        answer["error"]["zh"]
+            .as_str()
+            .unwrap()
+            .contains("班级:行号"),
+        "{answer}"
+    );
+    assert_eq!(view(&w).await, before);
+
+    // Cross-origin, and without the CSRF token.
+    let evil = Request::post("/api/command")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::HOST, "127.0.0.1:8750")
+        .header(header::ORIGIN, "http://evil.example")
+        .header("x-rollcall-csrf", &w.csrf)
+        .body(Body::from(json!({"command": "skip"}).to_string()))
+        .unwrap();
+    assert_eq!(send(&w, evil).await.0, StatusCode::FORBIDDEN);
+    let no_csrf = Request::post("/api/command")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(json!({"command": "skip"}).to_string()))
+        .unwrap();
+    assert_eq!(send(&w, no_csrf).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(view(&w).await, before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn images_by_frame_number_only() {
+    let w = world(None);
+    let (status, headers, bytes) = send(
+        &w,
+        Request::get("/api/photo/1").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers.get(header::CONTENT_TYPE).unwrap(), "image/jpeg");
+    assert_eq!(bytes, b"photo 1");
+    let (status, _, bytes) = send(
+        &w,
+        Request::get("/api/original/2").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(bytes, b"frame 2");
+    for path in [
+        "/api/photo/99",
+        "/api/photo/..%2F..%2Fjournal",
+        "/api/original/abc",
+    ] {
+        let (status, _, _) = send(&w, Request::get(path).body(Body::empty()).unwrap()).await;
+        assert!(
+            status == StatusCode::NOT_FOUND || status == StatusCode::BAD_REQUEST,
+            "{path}: {status}"
+        );
+    }
+    // The page carries the CSRF token; the event stream starts with the view.
+    let (status, _, page) = send(&w, Request::get("/").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        String::from_utf8(page)
+            .unwrap()
+            .contains("content=\"test-csrf\"")
+    );
+    let response = w
+        .router
+        .clone()
+        .oneshot(Request::get("/api/events").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers().get(header::CONTENT_TYPE).unwrap(),
+        "text/event-stream"
+    );
+    use futures_util::StreamExt;
+    let mut body = response.into_body().into_data_stream();
+    let first = body.next().await.unwrap().unwrap();
+    let text = String::from_utf8(first.to_vec()).unwrap();
+    assert!(text.starts_with("event: view\ndata: {"), "{text}");
+    assert!(text.contains("学生乙"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn beyond_loopback_every_request_needs_the_token() {
+    let w = world(Some("s3cret"));
+    let get = |uri: &str, cookie: Option<&str>| {
+        let mut b = Request::get(uri);
+        if let Some(c) = cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        b.body(Body::empty()).unwrap()
+    };
+    assert_eq!(
+        send(&w, get("/api/state", None)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        send(&w, get("/api/state", Some("rollcall_token=wrong")))
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        send(&w, get("/?token=wrong", None)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    // The link with the token sets the cookie and drops the token from the address.
+    let (status, headers, _) = send(&w, get("/?token=s3cret", None)).await;
+    assert!(status.is_redirection(), "{status}");
+    assert_eq!(headers.get(header::LOCATION).unwrap(), "/");
+    let cookie = headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
+    assert!(cookie.starts_with("rollcall_token=s3cret") && cookie.contains("HttpOnly"));
+    assert_eq!(
+        send(&w, get("/api/state", Some("rollcall_token=s3cret")))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    // A POST with the CSRF token but no session token is refused.
+    let req = Request::post("/api/command")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("x-rollcall-csrf", &w.csrf)
+        .body(Body::from(json!({"command": "skip"}).to_string()))
+        .unwrap();
+    assert_eq!(send(&w, req).await.0, StatusCode::UNAUTHORIZED);
+}

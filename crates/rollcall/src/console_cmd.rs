@@ -1,0 +1,307 @@
+//! The console's wiring: starting it beside a running session (`rollcall session run
+//! --console ADDR`), `rollcall console url`, and `rollcall ctl`, the command line on the
+//! console's API.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{Args, Subcommand};
+use console::{Console, Snapshot};
+use serde_json::{Value, json};
+use session::runner::Remote;
+use tokio::sync::watch;
+
+/// Where a running console can be reached, written to `<DATA>/console.json` at start.
+const INFO: &str = "console.json";
+const TOKEN_FILE: &str = "console.token";
+
+/// The token for a console listening beyond loopback: made on first start, kept owner-only in
+/// the data folder.
+fn token(data: &Path) -> Result<String> {
+    let path = data.join(TOKEN_FILE);
+    if let Ok(t) = std::fs::read_to_string(&path) {
+        let t = t.trim().to_string();
+        if !t.is_empty() {
+            return Ok(t);
+        }
+    }
+    let t = console::random_token().context("cannot make a token")?;
+    session::layout::write_atomic(&path, t.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(t)
+}
+
+/// A running console; stops when dropped.
+pub struct Running {
+    pub url: String,
+    info: PathBuf,
+    pub publish: watch::Sender<Arc<Snapshot>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        let _ = std::fs::remove_file(&self.info);
+    }
+}
+
+/// Starts the console on its own thread (a small tokio runtime).
+pub fn start(
+    data: &Path,
+    addr: SocketAddr,
+    remote: Remote,
+    first: Snapshot,
+    spool: Option<PathBuf>,
+) -> Result<Running> {
+    let token = if addr.ip().is_loopback() {
+        None
+    } else {
+        Some(token(data)?)
+    };
+    let listener = std::net::TcpListener::bind(addr).with_context(|| {
+        format!("控制台无法监听 {addr}（端口被占用？）/ cannot listen on {addr}")
+    })?;
+    listener.set_nonblocking(true)?;
+    let local = listener.local_addr()?;
+    let host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else {
+        local.ip().to_string()
+    };
+    let base = format!("http://{host}:{}/", local.port());
+    let url = match &token {
+        Some(t) => format!("{base}?token={t}"),
+        None => base.clone(),
+    };
+    let info = json!({ "url": url, "base": base, "token": token });
+    session::layout::write_atomic(&data.join(INFO), info.to_string().as_bytes())?;
+    let (publish, snapshot) = watch::channel(Arc::new(first));
+    let console = Arc::new(Console {
+        remote,
+        snapshot,
+        layout: session::Layout::new(data),
+        token,
+        csrf: console::random_token()?,
+        spool,
+    });
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop_server = Arc::clone(&stop);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let thread = std::thread::spawn(move || {
+        runtime.block_on(async move {
+            let listener = match tokio::net::TcpListener::from_std(listener) {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::error!(error = %e, "console listener");
+                    return;
+                }
+            };
+            let shutdown = async move {
+                while !stop_server.load(Ordering::Relaxed) {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            };
+            if let Err(e) = console::serve(listener, console, shutdown).await {
+                tracing::error!(error = %e, "console stopped");
+            }
+        });
+    });
+    Ok(Running {
+        url,
+        info: data.join(INFO),
+        publish,
+        stop,
+        thread: Some(thread),
+    })
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConsoleCommand {
+    /// The address of the running console, with the token when it needs one (控制台地址).
+    Url {
+        #[arg(value_name = "DATA")]
+        data: PathBuf,
+    },
+}
+
+pub fn run(cmd: ConsoleCommand) -> Result<ExitCode> {
+    let ConsoleCommand::Url { data } = cmd;
+    let info = read_info(&data)?;
+    crate::emit(&format!("{}\n", info["url"].as_str().unwrap_or_default()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_info(data: &Path) -> Result<Value> {
+    let path = data.join(INFO);
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "控制台没有运行（找不到 {}）：先运行 rollcall session run --console / the console is not running",
+            path.display()
+        )
+    })?;
+    serde_json::from_str(&text).with_context(|| format!("{} is damaged", path.display()))
+}
+
+#[derive(Debug, Args)]
+pub struct CtlArgs {
+    /// The data folder of the running session.
+    #[arg(value_name = "DATA")]
+    data: PathBuf,
+
+    #[command(subcommand)]
+    command: Ctl,
+}
+
+/// Operator commands sent to a running session through its console.
+#[derive(Debug, Subcommand)]
+enum Ctl {
+    /// The console's view of the session, as JSON.
+    State,
+    /// The student whose turn it is (or STUDENT) is absent.
+    Skip { student: Option<String> },
+    /// Photograph the student of the last frame (or STUDENT) again.
+    Retake { student: Option<String> },
+    /// Use the last frame (or FRAME) although it failed a check.
+    Accept {
+        #[arg(long)]
+        reason: String,
+        frame: Option<u64>,
+    },
+    /// Undo the last action.
+    Undo,
+    /// Move the last N frames one student forward (or back).
+    Shift {
+        n: usize,
+        #[arg(long)]
+        back: bool,
+    },
+    /// Make STUDENT (ID, name, class:row) the next one.
+    Jump { student: String },
+    /// Add a walk-in student.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        class: String,
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// Prefer FRAME for its student.
+    Choose { frame: u64 },
+    /// Photograph CLASS.
+    Class { class: String },
+    /// STUDENT needs no photo (or, with --needed, needs one).
+    NoPhoto {
+        student: String,
+        #[arg(long)]
+        needed: bool,
+    },
+    /// Give FRAME to STUDENT (`none`: to nobody).
+    Assign { frame: u64, student: String },
+    /// Press the shutter of the tethered camera.
+    Trigger,
+}
+
+pub fn ctl(a: CtlArgs) -> Result<ExitCode> {
+    let info = read_info(&a.data)?;
+    let base = info["base"]
+        .as_str()
+        .ok_or_else(|| anyhow!("console.json has no address"))?
+        .trim_end_matches('/')
+        .to_string();
+    let cookie = info["token"]
+        .as_str()
+        .map(|t| format!("rollcall_token={t}"));
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let get = |path: &str| {
+        let mut req = agent.get(format!("{base}{path}"));
+        if let Some(c) = &cookie {
+            req = req.header("cookie", c);
+        }
+        req.call()
+    };
+    let mut state = get("/api/state").context("控制台没有响应 / the console does not answer")?;
+    let csrf = state
+        .headers()
+        .get("x-rollcall-csrf")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let (path, body) = match a.command {
+        Ctl::State => {
+            let view: Value = state.body_mut().read_json()?;
+            crate::emit(&(serde_json::to_string_pretty(&view)? + "\n"))?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Ctl::Trigger => ("/api/trigger", json!({})),
+        Ctl::Skip { student } => (
+            "/api/command",
+            json!({"command": "skip", "student": student}),
+        ),
+        Ctl::Retake { student } => (
+            "/api/command",
+            json!({"command": "retake", "student": student}),
+        ),
+        Ctl::Accept { reason, frame } => (
+            "/api/command",
+            json!({"command": "accept", "reason": reason, "frame": frame}),
+        ),
+        Ctl::Undo => ("/api/command", json!({"command": "undo"})),
+        Ctl::Shift { n, back } => (
+            "/api/command",
+            json!({"command": "shift", "n": n, "back": back}),
+        ),
+        Ctl::Jump { student } => (
+            "/api/command",
+            json!({"command": "jump", "student": student}),
+        ),
+        Ctl::Add { name, class, id } => (
+            "/api/command",
+            json!({"command": "add", "name": name, "class": class, "id": id}),
+        ),
+        Ctl::Choose { frame } => ("/api/command", json!({"command": "choose", "frame": frame})),
+        Ctl::Class { class } => ("/api/command", json!({"command": "class", "class": class})),
+        Ctl::NoPhoto { student, needed } => (
+            "/api/command",
+            json!({"command": "no_photo", "student": student, "needed": needed}),
+        ),
+        Ctl::Assign { frame, student } => (
+            "/api/command",
+            json!({"command": "assign", "frame": frame, "student": student}),
+        ),
+    };
+    let mut req = agent
+        .post(format!("{base}{path}"))
+        .header("x-rollcall-csrf", &csrf);
+    if let Some(c) = &cookie {
+        req = req.header("cookie", c);
+    }
+    let mut response = req
+        .send_json(&body)
+        .context("控制台没有响应 / the console does not answer")?;
+    let status = response.status();
+    let answer: Value = response.body_mut().read_json().unwrap_or(Value::Null);
+    if status.is_success() {
+        crate::emit(&(serde_json::to_string_pretty(&answer)? + "\n"))?;
+        Ok(ExitCode::SUCCESS)
+    } else {
+        let zh = answer["error"]["zh"].as_str().unwrap_or("");
+        let en = answer["error"]["en"].as_str().unwrap_or("");
+        bail!("{zh}\n  ({en}; HTTP {status})")
+    }
+}
