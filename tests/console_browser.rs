@@ -1,0 +1,251 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The console in a real browser: Debian's chromium driven through chromedriver (WebDriver,
+//! with fantoccini), against `rollcall session run --console` as a real process. The page shows
+//! the next name; a frame dropped into the spool shows its photo and verdict; a keyboard skip
+//! moves the name on and undo brings it back; after the server is killed and restarted the page
+//! reconnects by itself. A screenshot is kept in `target/console-screenshot.png`, and the time
+//! from a command to the change on screen is printed (docs/benchmarks.md), not asserted.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for_port(port: u16) {
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "nothing listens on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn rollcall(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_rollcall"))
+        .env_remove("RUST_LOG")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn serve(data: &Path, spool: &Path, port: u16) -> Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_rollcall"))
+        .env_remove("RUST_LOG")
+        .args(["session", "run"])
+        .arg(data)
+        .arg("--spool")
+        .arg(spool)
+        .arg("--console")
+        .arg(format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(port);
+    child
+}
+
+fn find_binary(names: &[&str]) -> PathBuf {
+    for n in names {
+        for dir in ["/usr/bin", "/usr/lib/chromium", "/usr/local/bin"] {
+            let p = Path::new(dir).join(n);
+            if p.exists() {
+                return p;
+            }
+        }
+    }
+    panic!("{names:?} not found: ./scripts/setup installs chromium and chromium-driver");
+}
+
+async fn text(client: &Client, id: &str) -> String {
+    match client.find(Locator::Id(id)).await {
+        Ok(e) => e.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+/// Waits until element `id` shows `want`; returns how long it took.
+async fn wait_text(client: &Client, id: &str, want: &str) -> Duration {
+    let start = Instant::now();
+    loop {
+        let now = text(client, id).await;
+        if now.contains(want) {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "#{id} shows {now:?}, not {want:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn press(client: &Client, key: char) {
+    let keys = KeyActions::new("keyboard".into())
+        .then(KeyAction::Down { value: key })
+        .then(KeyAction::Up { value: key });
+    client.perform_actions(keys).await.unwrap();
+}
+
+fn drop_frame(spool: &Path, name: &str) {
+    let source = repo()
+        .join("crates/pipeline/tests/data/pd/frames")
+        .join(name);
+    let part = spool.join(format!(".{name}.part"));
+    std::fs::copy(source, &part).unwrap();
+    std::fs::rename(&part, spool.join(name)).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_follows_the_session_in_a_real_browser() {
+    let chromium = find_binary(&["chromium", "chromium-browser"]);
+    let chromedriver = find_binary(&["chromedriver"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let spool = tmp.path().join("spool");
+    std::fs::create_dir_all(&spool).unwrap();
+    let roster = repo().join("demo/rosters/梧州市示例中学");
+    let out = rollcall(&[
+        "session",
+        "start",
+        data.to_str().unwrap(),
+        roster.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let port = free_port();
+    let mut server = serve(&data, &spool, port);
+    let driver_port = free_port();
+    let mut driver = Command::new(&chromedriver)
+        .arg(format!("--port={driver_port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(driver_port);
+    let caps = json!({
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1366,768", "--lang=zh-CN"],
+        }
+    });
+    let serde_json::Value::Object(caps) = caps else {
+        unreachable!()
+    };
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{driver_port}"))
+        .await
+        .expect("chromedriver session");
+    let base = format!("http://127.0.0.1:{port}/");
+    client.goto(&base).await.unwrap();
+
+    // The next name, large.
+    wait_text(&client, "next-name", "覃思远").await;
+    wait_text(&client, "then", "韦雨欣").await;
+
+    // A frame dropped into the spool: its photo and verdict appear, the name moves on.
+    drop_frame(&spool, "IMG_1007.JPG");
+    let shown = wait_text(&client, "last-verdict", "合格").await;
+    println!(
+        "frame dropped → verdict on screen: {} ms",
+        shown.as_millis()
+    );
+    wait_text(&client, "next-name", "韦雨欣").await;
+    let loaded = client
+        .execute(
+            "const i = document.getElementById('last-photo'); return [i.getAttribute('src'), i.naturalWidth];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut loaded = loaded;
+    while loaded[1].as_u64().unwrap_or(0) == 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        loaded = client
+            .execute("const i = document.getElementById('last-photo'); return [i.getAttribute('src'), i.naturalWidth];", vec![])
+            .await
+            .unwrap();
+    }
+    assert_eq!(loaded[0], "/api/photo/1");
+    assert_eq!(loaded[1], 358, "the 358×441 photo is shown");
+
+    // A failing frame shows its reason.
+    drop_frame(&spool, "IMG_1028.JPG");
+    wait_text(&client, "last-verdict", "不合格").await;
+    wait_text(&client, "last-reasons", "背景").await;
+    wait_text(&client, "next-name", "韦雨欣").await;
+
+    // Keyboard: S skips, U undoes.
+    press(&client, 's').await;
+    wait_text(&client, "next-name", "莫家俊").await;
+    press(&client, 'u').await;
+    wait_text(&client, "next-name", "韦雨欣").await;
+
+    // Time from a command (through the API, by `rollcall ctl`) to the change on screen.
+    let mut times = Vec::new();
+    let d = data.to_str().unwrap();
+    for _ in 0..5 {
+        let t = Instant::now();
+        assert!(rollcall(&["ctl", d, "skip"]).status.success());
+        wait_text(&client, "next-name", "莫家俊").await;
+        times.push(t.elapsed());
+        let t = Instant::now();
+        assert!(rollcall(&["ctl", d, "undo"]).status.success());
+        wait_text(&client, "next-name", "韦雨欣").await;
+        times.push(t.elapsed());
+    }
+    times.sort();
+    println!(
+        "command → change on screen: median {} ms, max {} ms (includes starting `rollcall ctl`)",
+        times[times.len() / 2].as_millis(),
+        times[times.len() - 1].as_millis()
+    );
+
+    // The server goes away and comes back: the page reconnects by itself.
+    server.kill().unwrap();
+    server.wait().unwrap();
+    wait_text(&client, "conn", "重连").await;
+    let mut server = serve(&data, &spool, port);
+    wait_text(&client, "conn", "已连接").await;
+    assert!(rollcall(&["ctl", d, "skip"]).status.success());
+    wait_text(&client, "next-name", "莫家俊").await;
+    // And its commands still work (a new server has a new CSRF token).
+    press(&client, 'u').await;
+    wait_text(&client, "next-name", "韦雨欣").await;
+
+    let shot = client.screenshot().await.unwrap();
+    let target = repo().join("target");
+    std::fs::create_dir_all(&target).unwrap();
+    std::fs::write(target.join("console-screenshot.png"), shot).unwrap();
+
+    client.close().await.unwrap();
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = driver.kill();
+    let _ = driver.wait();
+}
