@@ -295,6 +295,18 @@ fn software_trigger_takes_a_frame() {
             .len()
             > 0
     );
+    // The control socket also tells the console the camera's state.
+    use std::io::{BufRead, BufReader, Write};
+    let mut socket = std::os::unix::net::UnixStream::connect(spool.join(".tether.sock")).unwrap();
+    socket.write_all(b"status\n").unwrap();
+    let mut line = String::new();
+    BufReader::new(&socket).read_line(&mut line).unwrap();
+    let status: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(status["state"], "connected", "{line}");
+    assert!(
+        status["model"].as_str().unwrap().contains("Nikon"),
+        "{line}"
+    );
     tether.stop();
 }
 

@@ -185,7 +185,11 @@ async fn run(args: TetherArgs) -> Result<ExitCode> {
     let _ = std::fs::remove_file(&socket_path);
     let listener = UnixListener::bind(&socket_path)
         .with_context(|| format!("cannot listen on {}", socket_path.display()))?;
-    tokio::spawn(serve_control(listener, commands_tx));
+    // The last camera status, for the console (`status` on the control socket).
+    let status = Arc::new(std::sync::Mutex::new(
+        serde_json::json!({"state": "starting", "message": "正在连接相机"}).to_string(),
+    ));
+    tokio::spawn(serve_control(listener, commands_tx, Arc::clone(&status)));
 
     let source = match &args.folder {
         Some(folder) => tokio::spawn(tether::folder::run(
@@ -202,7 +206,14 @@ async fn run(args: TetherArgs) -> Result<ExitCode> {
     let mut source = source;
     let result = loop {
         tokio::select! {
-            Some(event) = events_rx.recv() => print_event(&event, args.json)?,
+            Some(event) = events_rx.recv() => {
+                if let Event::Status(st) = &event
+                    && let Ok(mut last) = status.lock()
+                {
+                    *last = status_json(st);
+                }
+                print_event(&event, args.json)?
+            }
             _ = tokio::signal::ctrl_c() => { let _ = shutdown_tx.send(true); }
             _ = sigterm.recv() => { let _ = shutdown_tx.send(true); }
             finished = &mut source => break finished,
@@ -256,9 +267,37 @@ fn camera_source(
     bail!("this rollcall was built without camera support; use --folder DIR")
 }
 
-async fn serve_control(listener: UnixListener, commands: mpsc::UnboundedSender<Command>) {
+/// A camera status as one line of JSON for the console.
+fn status_json(status: &Status) -> String {
+    let value = match status {
+        Status::Connected {
+            camera,
+            port,
+            battery,
+            free_bytes,
+        } => serde_json::json!({
+            "state": "connected", "model": camera, "port": port, "battery": battery,
+            "free": free_bytes.map(|b| format!("{} MB", b / 1_000_000)),
+        }),
+        Status::Disconnected { reason } => {
+            serde_json::json!({"state": "disconnected", "message": reason})
+        }
+        Status::Busy { reason } => serde_json::json!({"state": "busy", "message": reason}),
+        Status::Error { message, remedy } => {
+            serde_json::json!({"state": "error", "message": message, "remedy": remedy})
+        }
+    };
+    value.to_string()
+}
+
+async fn serve_control(
+    listener: UnixListener,
+    commands: mpsc::UnboundedSender<Command>,
+    status: Arc<std::sync::Mutex<String>>,
+) {
     while let Ok((stream, _)) = listener.accept().await {
         let commands = commands.clone();
+        let status = Arc::clone(&status);
         tokio::spawn(async move {
             let (read, mut write) = stream.into_split();
             let mut lines = BufReader::new(read).lines();
@@ -266,14 +305,18 @@ async fn serve_control(listener: UnixListener, commands: mpsc::UnboundedSender<C
                 let answer = match line.trim() {
                     "trigger" => {
                         if commands.send(Command::Trigger).is_ok() {
-                            "ok\n"
+                            "ok\n".to_string()
                         } else {
-                            "error stopped\n"
+                            "error stopped\n".to_string()
                         }
                     }
+                    "status" => match status.lock() {
+                        Ok(s) => format!("{s}\n"),
+                        Err(_) => "error\n".to_string(),
+                    },
                     other => {
                         tracing::warn!(command = other, "unknown control command");
-                        "error unknown command\n"
+                        "error unknown command\n".to_string()
                     }
                 };
                 if write.write_all(answer.as_bytes()).await.is_err() {
