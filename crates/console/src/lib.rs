@@ -46,6 +46,19 @@ impl Snapshot {
     }
 }
 
+/// Reads the roster files again (the console's "reload roster"): given the session's sources,
+/// the freshly checked roster or a message for the operator. File I/O lives with the caller.
+pub struct Loader(pub Box<LoadFn>);
+
+/// Roster sources in, the checked roster or an operator message out.
+pub type LoadFn = dyn Fn(&[String]) -> Result<roster::Roster, String> + Send + Sync;
+
+impl std::fmt::Debug for Loader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Loader")
+    }
+}
+
 /// Everything the handlers need.
 #[derive(Debug)]
 pub struct Console {
@@ -58,6 +71,8 @@ pub struct Console {
     pub csrf: String,
     /// The spool folder, where a running `rollcall tether` has its control socket.
     pub spool: Option<PathBuf>,
+    /// Reads the roster files for a reload; `None`: reloading is not offered.
+    pub loader: Option<Loader>,
 }
 
 type Shared = Arc<Console>;
@@ -251,6 +266,8 @@ pub enum CommandBody {
         frame: u64,
         student: Option<String>,
     },
+    /// Read the roster files again (handled by the console with its [`Loader`]).
+    Reload,
 }
 
 fn refused(zh: String, en: String) -> Rejected {
@@ -326,6 +343,12 @@ pub fn to_command(state: &State, body: CommandBody) -> Result<Command, Rejected>
             student: resolve(state, &student)?,
             needed,
         }),
+        CommandBody::Reload => {
+            return Err(none(
+                "此处不能重新载入名册",
+                "reload is handled by the console itself",
+            ));
+        }
         CommandBody::Assign { frame, student } => {
             let from = state
                 .frame_state(frame)
@@ -351,6 +374,9 @@ async fn command(
     axum::Json(body): axum::Json<CommandBody>,
 ) -> Response {
     let state = console.snapshot.borrow().state.clone();
+    if matches!(body, CommandBody::Reload) {
+        return reload(console, state).await;
+    }
     let request = match to_command(&state, body) {
         Ok(r) => r,
         Err(r) => return (StatusCode::CONFLICT, axum::Json(json!({ "error": r }))).into_response(),
@@ -367,6 +393,44 @@ async fn command(
             };
             (status, axum::Json(json!({ "error": r }))).into_response()
         }
+        Err(_) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "内部错误",
+            "internal error",
+        ),
+    }
+}
+
+/// Reads the roster files again and applies them; answers with what changed.
+async fn reload(console: Shared, state: State) -> Response {
+    let sources = state.sources.clone();
+    let task = tokio::task::spawn_blocking(move || {
+        let loader = console.loader.as_ref().ok_or_else(|| {
+            refused(
+                "这个控制台不能重新载入名册：请用 rollcall session reload".into(),
+                "this console cannot reload the roster".into(),
+            )
+        })?;
+        let roster = (loader.0)(&sources).map_err(|m| refused(m.clone(), m))?;
+        let records: Vec<session::StudentRecord> = roster
+            .schools
+            .iter()
+            .filter(|s| s.name == state.school)
+            .flat_map(|s| s.students())
+            .map(session::StudentRecord::from_roster)
+            .collect();
+        let diff = session::reload::diff(&state, &records);
+        let line = console
+            .remote
+            .command(Command::Reload(Box::new(roster), sources))?;
+        Ok::<_, Rejected>((diff, line))
+    })
+    .await;
+    match task {
+        Ok(Ok((diff, line))) => {
+            axum::Json(json!({ "ok": true, "line": line, "diff": diff })).into_response()
+        }
+        Ok(Err(r)) => (StatusCode::CONFLICT, axum::Json(json!({ "error": r }))).into_response(),
         Err(_) => error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "内部错误",

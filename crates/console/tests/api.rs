@@ -37,20 +37,32 @@ fn id(first17: &str) -> String {
     format!("{first17}{}", roster::id::check_char(first17).unwrap())
 }
 
-/// A class of four, two frames already in: frame 1 passed (学生甲), frame 2 failed with a photo
-/// (学生乙, still next).
-fn world(token: Option<&str>) -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let names = ["学生甲", "学生乙", "学生丙", "学生丁"];
-    let mut csv = String::from("学校,班级,姓名,身份证号码\n");
-    for (i, n) in names.iter().enumerate() {
+/// The roster as the school sends it back: 学生丙 renamed 学生戊, one row added.
+fn names_after_reload() -> Vec<(String, String)> {
+    let mut rows = rows();
+    rows[2].0 = "学生戊".into();
+    rows.push(("学生己".into(), id("45040320120301009")));
+    rows
+}
+
+fn rows() -> Vec<(String, String)> {
+    ["学生甲", "学生乙", "学生丙", "学生丁"]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.to_string(), id(&format!("4504032012030100{i}"))))
+        .collect()
+}
+
+fn roster_of(rows: &[(String, String)]) -> roster::Roster {
+    let mut csv = String::from("学校,班级,姓名,身份证号码,核对前身份证号码\n");
+    for (i, (n, id_number)) in rows.iter().enumerate() {
+        // The 核对前 ID keeps every row's key across the reload.
         csv.push_str(&format!(
-            "{SCHOOL},初一(1)班,{n},{}\n",
-            id(&format!("4504032012030100{i}"))
+            "{SCHOOL},初一(1)班,{n},{id_number},{}\n",
+            id(&format!("4504032012030200{i}"))
         ));
     }
-    let roster = roster::load(
+    roster::load(
         &[roster::Source {
             path: "名册.csv".into(),
             folder: None,
@@ -60,7 +72,15 @@ fn world(token: Option<&str>) -> World {
             as_of: chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
             kindergarten_photos: false,
         },
-    );
+    )
+}
+
+/// A class of four, two frames already in: frame 1 passed (学生甲), frame 2 failed with a photo
+/// (学生乙, still next).
+fn world(token: Option<&str>) -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let roster = roster_of(&rows());
     let mut engine = session::Engine::create(&data, &roster, None, vec![], "-").unwrap();
     let spool = dir.path().join("spool");
     std::fs::create_dir_all(&spool).unwrap();
@@ -115,6 +135,9 @@ fn world(token: Option<&str>) -> World {
         token: token.map(String::from),
         csrf: csrf.clone(),
         spool: None,
+        loader: Some(console::Loader(Box::new(move |_sources: &[String]| {
+            Ok(roster_of(&names_after_reload()))
+        }))),
     });
     World {
         _dir: dir,
@@ -231,17 +254,38 @@ async fn every_command_through_the_api() {
     let v = run(&w, json!({"command": "class", "class": "初一(1)班"})).await;
     assert_eq!(v["class"], "初一(1)班");
 
+    // Reload: the renamed student keeps their place, the new row joins the class.
+    let (status, answer) = post(&w, json!({"command": "reload"})).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["diff"]["corrected"][0]["name"], "学生戊");
+    assert_eq!(answer["diff"]["added"].as_array().unwrap().len(), 1);
+    let mut names = Vec::new();
+    for _ in 0..200 {
+        let v = view(&w).await;
+        names = v["students"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>();
+        if names.contains(&"学生己".to_string()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(names, ["学生甲", "学生乙", "学生戊", "学生丁", "学生己"]);
+
     // Search by name and by ID.
     let (status, _, bytes) = send(
         &w,
-        Request::get("/api/search?q=%E4%B8%99")
+        Request::get("/api/search?q=%E4%B8%81")
             .body(Body::empty())
             .unwrap(),
     )
     .await;
     assert_eq!(status, StatusCode::OK);
     let found: Value = serde_json::from_slice(&bytes).unwrap();
-    assert_eq!(found[0]["name"], "学生丙");
+    assert_eq!(found[0]["name"], "学生丁");
     assert!(
         !found[0]["id"].as_str().unwrap().contains("20120301"),
         "masked"

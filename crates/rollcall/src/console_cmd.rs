@@ -92,6 +92,7 @@ pub fn start(
         token,
         csrf: console::random_token()?,
         spool,
+        loader: Some(console::Loader(Box::new(load_roster))),
     });
     let stop = Arc::new(AtomicBool::new(false));
     let stop_server = Arc::clone(&stop);
@@ -125,6 +126,21 @@ pub fn start(
         stop,
         thread: Some(thread),
     })
+}
+
+/// The console's "reload roster": the session's roster files read and checked again.
+fn load_roster(sources: &[String]) -> Result<roster::Roster, String> {
+    let paths: Vec<PathBuf> = sources.iter().map(PathBuf::from).collect();
+    let found = crate::inputs::find(&paths)
+        .map_err(|e| format!("名册文件找不到（{e}）：请用 rollcall session reload 指定新位置"))?;
+    let sources = crate::inputs::read(&found).map_err(|e| format!("{e}"))?;
+    Ok(roster::load(
+        &sources,
+        &roster::Options {
+            as_of: chrono::Local::now().date_naive(),
+            kindergarten_photos: false,
+        },
+    ))
 }
 
 #[derive(Debug, Subcommand)]
@@ -212,6 +228,8 @@ enum Ctl {
     Assign { frame: u64, student: String },
     /// Press the shutter of the tethered camera.
     Trigger,
+    /// Read the roster files again (the school fixed them).
+    Reload,
 }
 
 pub fn ctl(a: CtlArgs) -> Result<ExitCode> {
@@ -280,6 +298,7 @@ pub fn ctl(a: CtlArgs) -> Result<ExitCode> {
             "/api/command",
             json!({"command": "no_photo", "student": student, "needed": needed}),
         ),
+        Ctl::Reload => ("/api/command", json!({"command": "reload"})),
         Ctl::Assign { frame, student } => (
             "/api/command",
             json!({"command": "assign", "frame": frame, "student": student}),

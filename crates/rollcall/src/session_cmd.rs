@@ -541,7 +541,7 @@ fn reload(a: ReloadArgs) -> Result<ExitCode> {
         a.roster.clone()
     };
     let (roster, sources) = load_roster(&paths, a.as_of, a.kindergarten_photos)?;
-    let diff = engine.reload(&roster, sources).map_err(explain)?;
+    let (diff, _) = engine.reload(&roster, sources).map_err(explain)?;
     if a.common.json {
         let mut text = serde_json::to_string_pretty(&diff)?;
         text.push('\n');

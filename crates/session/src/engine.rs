@@ -301,16 +301,16 @@ impl Engine {
     }
 
     /// Reloads the roster (the team fixed the Excel): the diff, recorded and applied in one
-    /// step; filed photos are renamed by the same commit.
+    /// step; filed photos are renamed by the same commit. Returns the diff and the line.
     pub fn reload(
         &mut self,
         roster: &roster::Roster,
         sources: Vec<String>,
-    ) -> Result<RosterDiff, EngineError> {
+    ) -> Result<(RosterDiff, Line), EngineError> {
         let (_, students) = pick_school(roster, Some(&self.state.school.clone()))?;
         let diff = reload::diff(&self.state, &students);
-        self.commit(Event::RosterLoaded { sources, students })?;
-        Ok(diff)
+        let (line, _) = self.commit(Event::RosterLoaded { sources, students })?;
+        Ok((diff, line))
     }
 
     /// Undoes the last undoable event.

@@ -75,6 +75,8 @@ pub enum Request {
     Undo,
     /// Shift the last `n` assigned frames one student forward or back.
     Shift { n: usize, forward: bool },
+    /// The roster read again (the team fixed the Excel), with the files it came from.
+    Reload(Box<roster::Roster>, Vec<String>),
 }
 
 /// Why a command was not recorded: the refusal or failure, in Chinese and English.
@@ -339,6 +341,9 @@ fn command(engine: &mut Engine, request: Request) -> Result<Line, Rejected> {
             Ok(event) => engine.commit(event),
             Err(refusal) => Err(refusal.into()),
         },
+        Request::Reload(roster, sources) => engine
+            .reload(&roster, sources)
+            .map(|(_, line)| (line, crate::filing::SyncReport::default())),
     };
     result.map(|(line, _)| line).map_err(reject)
 }

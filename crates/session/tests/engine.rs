@@ -177,7 +177,7 @@ fn a_roster_correction_renames_the_photo_and_a_colliding_one_is_refused() {
 
     rows[0].1 = "王小明".into();
     rows[0].2 = id(77);
-    let diff = e
+    let (diff, _) = e
         .reload(&roster_of(&rows), vec!["名册.csv".into()])
         .unwrap();
     assert_eq!(diff.corrected.len(), 1);
@@ -211,7 +211,7 @@ fn removed_rows_keep_their_takes_and_new_rows_join_the_queue() {
     process(&mut e, f, Pass, true);
     let removed = rows.remove(0);
     rows.push(("一年级1班".into(), "插班生".into(), id(50), id(450)));
-    let diff = e.reload(&roster_of(&rows), vec![]).unwrap();
+    let (diff, _) = e.reload(&roster_of(&rows), vec![]).unwrap();
     assert_eq!(diff.removed_with_photos.len(), 1);
     assert_eq!(diff.added.len(), 1);
     assert!(
