@@ -238,6 +238,25 @@ async fn the_console_follows_the_session_in_a_real_browser() {
     press(&client, 'u').await;
     wait_text(&client, "next-name", "韦雨欣").await;
 
+    // English on request, Chinese again after.
+    client
+        .find(Locator::Id("lang"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&client, "next-label", "Next").await;
+    wait_text(&client, "then", "Then:").await;
+    client
+        .find(Locator::Id("lang"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&client, "next-label", "下一位").await;
+
     let shot = client.screenshot().await.unwrap();
     let target = repo().join("target");
     std::fs::create_dir_all(&target).unwrap();
