@@ -239,6 +239,8 @@ enum Inverse {
     },
     Accepted {
         frame: FrameId,
+        /// An earlier acceptance of the same frame (then rejected by a retake).
+        was_accepted: Option<String>,
         was_rejected: bool,
         cursor: Option<usize>,
     },
@@ -444,11 +446,12 @@ impl State {
                     return Err(Refusal::AlreadyPasses(*frame));
                 }
                 let was_rejected = fs.rejected;
-                self.frames[f].accepted = Some(reason.clone());
+                let was_accepted = self.frames[f].accepted.replace(reason.clone());
                 self.frames[f].rejected = false;
                 self.advance_if_done(owner);
                 Inverse::Accepted {
                     frame: *frame,
+                    was_accepted,
                     was_rejected,
                     cursor,
                 }
@@ -608,11 +611,12 @@ impl State {
             }
             Inverse::Accepted {
                 frame,
+                was_accepted,
                 was_rejected,
                 cursor,
             } => {
                 let f = &mut self.frames[frame as usize - 1];
-                f.accepted = None;
+                f.accepted = was_accepted;
                 f.rejected = was_rejected;
                 self.cursor = cursor;
             }
