@@ -3,15 +3,14 @@
 //! read back by independent tools: Info-ZIP `unzip`, Python's `zipfile` (also decoding GBK
 //! names as cp936) and openpyxl for the class sheet.
 
+mod common;
+
+use common::*;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn rollcall(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rollcall"))
@@ -19,17 +18,6 @@ fn rollcall(args: &[&str]) -> Output {
         .args(args)
         .output()
         .unwrap()
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "status {:?}\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
 }
 
 /// Debian's python3, which has openpyxl from the system packages (scripts/setup).
@@ -62,28 +50,6 @@ fn sheet_rows(path: &Path) -> Vec<Vec<Value>> {
         &[path],
     );
     serde_json::from_str(&json).unwrap()
-}
-
-fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    for e in walk(dir) {
-        let rel = e.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-        out.insert(rel, std::fs::read(&e).unwrap());
-    }
-    out
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 fn id(first17: &str) -> String {

@@ -2,14 +2,13 @@
 //! `rollcall session …` and `rollcall rebuild` as an operator uses them: the demo roster, the
 //! public-domain frames the repository ships, real files.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::*;
+use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn rollcall(args: &[&str], data: &Path) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_rollcall"));
@@ -23,17 +22,6 @@ fn rollcall(args: &[&str], data: &Path) -> Output {
         }
     }
     c.args(all).output().unwrap()
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "status {:?}\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
 }
 
 fn json(out: &Output) -> Value {

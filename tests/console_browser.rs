@@ -6,6 +6,9 @@
 //! reconnects by itself. A screenshot is kept in `target/console-screenshot.png`, and the time
 //! from a command to the change on screen is printed (docs/benchmarks.md), not asserted.
 
+mod common;
+
+use common::*;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -14,10 +17,6 @@ use std::time::{Duration, Instant};
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

@@ -3,16 +3,15 @@
 //! arbitrary moments, many times, and restarted. In the end every frame is stored once, none is
 //! assigned twice or skipped, and `output/` is exactly what an uninterrupted run produces.
 
+mod common;
+
+use common::*;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn rollcall() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_rollcall"));
@@ -95,33 +94,6 @@ fn assignments(data: &Path) -> BTreeMap<String, Option<String>> {
         }
     }
     by_frame.into_values().collect()
-}
-
-fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    walk(dir)
-        .into_iter()
-        .map(|p| {
-            (
-                p.strip_prefix(dir).unwrap().to_string_lossy().into_owned(),
-                std::fs::read(&p).unwrap(),
-            )
-        })
-        .collect()
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                out.extend(walk(&p));
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
 }
 
 #[test]
