@@ -76,17 +76,14 @@ pub fn pack(
         .unix_permissions(0o644);
     let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
     let mut manifest = String::new();
-    let mut content = Sha256::new();
+    let mut hashes = Vec::with_capacity(entries.len());
     for e in &entries {
         let raw = encode(&e.path, names)?;
         zip.start_file_with_options(file_options.name(&raw))?;
         zip.write_all(&e.bytes)?;
         let hash = hex(&Sha256::digest(&e.bytes));
         manifest.push_str(&format!("{hash}  {}\n", e.path));
-        content.update(e.path.as_bytes());
-        content.update([0]);
-        content.update(hash.as_bytes());
-        content.update([b'\n']);
+        hashes.push((e.path.as_str(), hash));
     }
     let zip = zip.finish()?.into_inner();
     let sha256 = hex(&Sha256::digest(&zip));
@@ -95,8 +92,31 @@ pub fn pack(
         zip,
         manifest,
         sha256,
-        content_hash: hex(&content.finalize()),
+        content_hash: digest(&hashes),
     })
+}
+
+/// The content hash a pack of these entries would have (see [`Packed::content_hash`]),
+/// without making the zip.
+pub fn content_hash(entries: &[Entry]) -> String {
+    let mut hashes: Vec<(&str, String)> = entries
+        .iter()
+        .map(|e| (e.path.as_str(), hex(&Sha256::digest(&e.bytes))))
+        .collect();
+    hashes.sort();
+    digest(&hashes)
+}
+
+/// Hash of (path, file hash) pairs in path order.
+fn digest(hashes: &[(&str, String)]) -> String {
+    let mut content = Sha256::new();
+    for (path, hash) in hashes {
+        content.update(path.as_bytes());
+        content.update([0]);
+        content.update(hash.as_bytes());
+        content.update([b'\n']);
+    }
+    hex(&content.finalize())
 }
 
 fn encode(name: &str, names: Names) -> Result<Vec<u8>, PackError> {

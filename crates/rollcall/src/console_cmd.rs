@@ -131,16 +131,9 @@ pub fn start(
 /// The console's "reload roster": the session's roster files read and checked again.
 fn load_roster(sources: &[String]) -> Result<roster::Roster, String> {
     let paths: Vec<PathBuf> = sources.iter().map(PathBuf::from).collect();
-    let found = crate::inputs::find(&paths)
-        .map_err(|e| format!("名册文件找不到（{e}）：请用 rollcall session reload 指定新位置"))?;
-    let sources = crate::inputs::read(&found).map_err(|e| format!("{e}"))?;
-    Ok(roster::load(
-        &sources,
-        &roster::Options {
-            as_of: chrono::Local::now().date_naive(),
-            kindergarten_photos: false,
-        },
-    ))
+    crate::inputs::load(&paths, chrono::Local::now().date_naive(), false).map_err(|e| {
+        format!("名册文件无法读取（{e}）：请用 rollcall session reload 指定名册的位置")
+    })
 }
 
 #[derive(Debug, Subcommand)]

@@ -261,17 +261,10 @@ fn sheet_rows(file: &str, bytes: &[u8]) -> std::result::Result<Vec<(String, Stri
 /// Reads the roster files the session was started with and writes every class sheet.
 fn write_sheets(data: &Path, school: &School) -> Result<usize> {
     let paths: Vec<PathBuf> = school.state.sources.iter().map(PathBuf::from).collect();
-    let found = crate::inputs::find(&paths).with_context(|| {
-        "名册文件已移动或删除：请用 rollcall session reload <DATA> <名册> 指定新位置 / the roster files moved"
-    })?;
-    let sources = crate::inputs::read(&found)?;
-    let roster = roster::load(
-        &sources,
-        &roster::Options {
-            as_of: chrono::Local::now().date_naive(),
-            kindergarten_photos: true,
-        },
-    );
+    let roster = crate::inputs::load(&paths, chrono::Local::now().date_naive(), true)
+        .with_context(|| {
+            "名册文件已移动或删除：请用 rollcall session reload <DATA> <名册> 指定新位置 / the roster files moved"
+        })?;
     // The sheet must describe the roster the photos are named from.
     let state = &school.state;
     let current: BTreeSet<(&str, &str, &str)> = roster
@@ -561,10 +554,8 @@ pub fn submit(cmd: SubmitCommand) -> Result<ExitCode> {
         // What a pack would hold now, to see whether a submitted school changed.
         let files = found(&layout.output(&school.name))?;
         let entries = zip_entries(&session::layout::path_part(&school.name), files);
-        let hash = export::pack::pack(entries, Names::Utf8, (2000, 1, 1), "x.zip")
-            .ok()
-            .map(|p| p.content_hash);
-        progress_all.push(progress(&school, hash)?);
+        let hash = export::pack::content_hash(&entries);
+        progress_all.push(progress(&school, Some(hash))?);
     }
     let ledger = read_ledger(&a.data)?;
     let plan = export::plan::plan(today, &progress_all, &ledger);

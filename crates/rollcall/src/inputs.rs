@@ -99,3 +99,21 @@ pub fn read(found: &[Found]) -> Result<Vec<roster::Source>> {
         })
         .collect()
 }
+
+/// Finds, reads and checks the rosters under `paths` (the steps every command that needs a
+/// roster takes).
+pub fn load(
+    paths: &[PathBuf],
+    as_of: chrono::NaiveDate,
+    kindergarten_photos: bool,
+) -> Result<roster::Roster> {
+    let found = find(paths)?;
+    let sources = read(&found)?;
+    Ok(roster::load(
+        &sources,
+        &roster::Options {
+            as_of,
+            kindergarten_photos,
+        },
+    ))
+}

@@ -300,13 +300,8 @@ fn load_roster(
     as_of: Option<NaiveDate>,
     kindergarten_photos: bool,
 ) -> Result<(roster::Roster, Vec<String>)> {
-    let found = crate::inputs::find(paths)?;
-    let sources = crate::inputs::read(&found)?;
-    let options = roster::Options {
-        as_of: as_of.unwrap_or_else(|| chrono::Local::now().date_naive()),
-        kindergarten_photos,
-    };
-    let roster = roster::load(&sources, &options);
+    let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+    let roster = crate::inputs::load(paths, as_of, kindergarten_photos)?;
     for p in roster.unreadable_files() {
         eprintln!("rollcall: {}: {}", p.location.file, p.message.get(Lang::Zh));
     }
@@ -638,13 +633,12 @@ fn status(common: &CommonArgs) -> Result<ExitCode> {
 fn run_session(a: RunArgs) -> Result<ExitCode> {
     let mut engine = open(&a.common)?;
     engine.settings.shot_limit = a.shot_limit;
+    let defaults = RunOptions::default();
     let options = RunOptions {
         profile: crate::photo_cmd::load_profile(&a.profile)?,
-        jobs: a
-            .jobs
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+        jobs: a.jobs.unwrap_or(defaults.jobs),
         until_idle: a.until_idle,
-        ..RunOptions::default()
+        ..defaults
     };
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {

@@ -140,13 +140,12 @@ impl Engine {
             path: data.to_path_buf(),
             source,
         })?;
-        let journal = Journal::create(&layout.journal(&name), &name, separator)?;
-        let replayed_state = Journal::read(journal.path())?;
+        let created = Journal::create(&layout.journal(&name), &name, separator)?;
         let filer = Filer::open(&layout, &name)?;
         let mut engine = Engine {
             layout,
-            journal,
-            state: replayed_state,
+            journal: created.journal,
+            state: created.state,
             filer,
             settings: Settings::default(),
         };
@@ -290,9 +289,7 @@ impl Engine {
         if let Ok(report) = result
             && let Some(photo) = &report.photo
         {
-            let path = self.layout.photo(&self.state.school, frame);
-            layout::write_atomic(&path, photo)
-                .map_err(|source| EngineError::Io { path, source })?;
+            self.cache_photo(frame, photo)?;
         }
         self.commit(Event::Processed {
             frame,
@@ -362,11 +359,15 @@ impl Engine {
         if let Ok(report) = pipeline::process(&bytes, profile)
             && let Some(photo) = report.photo
         {
-            let path = self.layout.photo(&self.state.school, frame);
-            layout::write_atomic(&path, &photo)
-                .map_err(|source| EngineError::Io { path, source })?;
+            self.cache_photo(frame, &photo)?;
         }
         Ok(())
+    }
+
+    /// Keeps a frame's processed photo in `photos/` (the cache `output/` is filled from).
+    fn cache_photo(&self, frame: FrameId, photo: &[u8]) -> Result<(), EngineError> {
+        let path = self.layout.photo(&self.state.school, frame);
+        layout::write_atomic(&path, photo).map_err(|source| EngineError::Io { path, source })
     }
 
     /// Frames waiting for the pipeline and where their originals are, oldest first.

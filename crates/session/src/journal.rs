@@ -85,8 +85,8 @@ pub struct Replayed {
 }
 
 impl Journal {
-    /// Creates a new journal whose first line is `opened`.
-    pub fn create(path: &Path, school: &str, separator: &str) -> Result<Journal, JournalError> {
+    /// Creates a new journal whose first line is `opened`, and opens it.
+    pub fn create(path: &Path, school: &str, separator: &str) -> Result<Replayed, JournalError> {
         if path.exists() {
             return Err(JournalError::Exists {
                 path: path.to_path_buf(),
@@ -95,7 +95,7 @@ impl Journal {
         let first = Line {
             v: VERSION,
             seq: 1,
-            at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            at: now(),
             event: Event::Opened {
                 school: school.to_string(),
                 separator: separator.to_string(),
@@ -111,7 +111,7 @@ impl Journal {
             path: path.to_path_buf(),
             source,
         })?;
-        Ok(Journal::open(path)?.journal)
+        Journal::open(path)
     }
 
     /// Opens and replays a journal.
@@ -173,7 +173,7 @@ impl Journal {
         Line {
             v: VERSION,
             seq: self.next_seq,
-            at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            at: now(),
             event,
         }
     }
@@ -203,6 +203,11 @@ impl Journal {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// The time written on a line (UTC, RFC 3339, milliseconds).
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 fn lock(file: &File, path: &Path) -> Result<(), JournalError> {

@@ -334,18 +334,16 @@ fn command(engine: &mut Engine, request: Request) -> Result<Line, Rejected> {
         en: roster::id::mask_all(&e.to_string()),
         refused: matches!(e, EngineError::Refused(_)),
     };
-    let result = match request {
-        Request::Event(event) => engine.commit(event),
-        Request::Undo => engine.undo(),
+    let line = match request {
+        Request::Event(event) => engine.commit(event).map(|(line, _)| line),
+        Request::Undo => engine.undo().map(|(line, _)| line),
         Request::Shift { n, forward } => match engine.state().shift(n, forward) {
-            Ok(event) => engine.commit(event),
+            Ok(event) => engine.commit(event).map(|(line, _)| line),
             Err(refusal) => Err(refusal.into()),
         },
-        Request::Reload(roster, sources) => engine
-            .reload(&roster, sources)
-            .map(|(_, line)| (line, crate::filing::SyncReport::default())),
+        Request::Reload(roster, sources) => engine.reload(&roster, sources).map(|(_, line)| line),
     };
-    result.map(|(line, _)| line).map_err(reject)
+    line.map_err(reject)
 }
 
 /// The pipeline pool: each worker reads an original and processes it.

@@ -324,12 +324,6 @@ impl State {
         Ok(())
     }
 
-    /// Checks an event without applying it.
-    pub fn validate(&self, event: &Event) -> Result<(), Refusal> {
-        let mut copy = self.clone();
-        copy.apply_event(self.seq + 1, event)
-    }
-
     fn apply_event(&mut self, seq: u64, event: &Event) -> Result<(), Refusal> {
         match event {
             Event::Opened { school, separator } => {
@@ -1053,7 +1047,7 @@ impl State {
         self.frame(id).ok().map(|f| &self.frames[f])
     }
 
-    /// The student a new frame goes to, and whether it must wait for a pending result.
+    /// The student a new frame goes to (the cursor, unless that student was removed).
     pub fn assignee(&self) -> Option<usize> {
         self.cursor.filter(|&s| !self.students[s].removed)
     }
