@@ -97,6 +97,16 @@ async fn wait_text(client: &Client, id: &str, want: &str) -> Duration {
     }
 }
 
+async fn click(client: &Client, id: &str) {
+    client
+        .find(Locator::Id(id))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
 async fn press(client: &Client, key: char) {
     let keys = KeyActions::new("keyboard".into())
         .then(KeyAction::Down { value: key })
@@ -174,22 +184,16 @@ async fn the_console_follows_the_session_in_a_real_browser() {
         shown.as_millis()
     );
     wait_text(&client, "next-name", "韦雨欣").await;
-    let loaded = client
-        .execute(
-            "const i = document.getElementById('last-photo'); return [i.getAttribute('src'), i.naturalWidth];",
-            vec![],
-        )
-        .await
-        .unwrap();
+    // The photo element: its address and, once loaded, its width.
+    let script = "const i = document.getElementById('last-photo'); return [i.getAttribute('src'), i.naturalWidth];";
     let deadline = Instant::now() + Duration::from_secs(10);
-    let mut loaded = loaded;
-    while loaded[1].as_u64().unwrap_or(0) == 0 && Instant::now() < deadline {
+    let loaded = loop {
+        let loaded = client.execute(script, vec![]).await.unwrap();
+        if loaded[1].as_u64().unwrap_or(0) > 0 || Instant::now() >= deadline {
+            break loaded;
+        }
         tokio::time::sleep(Duration::from_millis(50)).await;
-        loaded = client
-            .execute("const i = document.getElementById('last-photo'); return [i.getAttribute('src'), i.naturalWidth];", vec![])
-            .await
-            .unwrap();
-    }
+    };
     assert_eq!(loaded[0], "/api/photo/1");
     assert_eq!(loaded[1], 358, "the 358×441 photo is shown");
 
@@ -238,22 +242,10 @@ async fn the_console_follows_the_session_in_a_real_browser() {
     wait_text(&client, "next-name", "韦雨欣").await;
 
     // English on request, Chinese again after.
-    client
-        .find(Locator::Id("lang"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "lang").await;
     wait_text(&client, "next-label", "Next").await;
     wait_text(&client, "then", "Then:").await;
-    client
-        .find(Locator::Id("lang"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "lang").await;
     wait_text(&client, "next-label", "下一位").await;
 
     let shot = client.screenshot().await.unwrap();

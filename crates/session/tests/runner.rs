@@ -23,6 +23,16 @@ fn options(until_idle: bool) -> RunOptions {
     }
 }
 
+/// The spool names of the session's frames, in frame order.
+fn sources(engine: &session::Engine) -> Vec<String> {
+    engine
+        .state()
+        .frames
+        .iter()
+        .map(|f| f.source.clone())
+        .collect()
+}
+
 /// Runs a session on its own thread until `stop`; every journal line comes out of the channel
 /// with the moment it was reported.
 #[allow(clippy::type_complexity)]
@@ -80,12 +90,7 @@ fn a_burst_is_taken_in_arrival_order_and_temporary_files_are_ignored() {
     stop.store(true, Ordering::Relaxed);
     let (engine, summary) = handle.join().unwrap();
     assert_eq!(summary.arrived, 300);
-    let sources: Vec<String> = engine
-        .state()
-        .frames
-        .iter()
-        .map(|f| f.source.clone())
-        .collect();
+    let sources = sources(&engine);
     let want: Vec<String> = (0..300).map(|i| format!("{:04}.jpg", 1000 - i)).collect();
     assert_eq!(sources, want, "arrival order");
     // Not images: every outcome is an error naming why, and the cursor never moved.
@@ -118,12 +123,7 @@ fn frames_waiting_in_the_spool_at_start_are_taken_and_the_run_ends_when_idle() {
     let stop = AtomicBool::new(false);
     let summary = runner::run(&mut engine, &spool, &options(true), &stop, &mut |_, _| {}).unwrap();
     assert_eq!((summary.arrived, summary.processed), (20, 20));
-    let sources: Vec<String> = engine
-        .state()
-        .frames
-        .iter()
-        .map(|f| f.source.clone())
-        .collect();
+    let sources = sources(&engine);
     let want: Vec<String> = (0..20).map(|i| format!("DSC_{i:04}.JPG")).collect();
     assert_eq!(sources, want, "by modification time, then name");
     assert!(files(&spool).is_empty());
