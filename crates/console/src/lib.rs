@@ -73,6 +73,8 @@ pub struct Console {
     pub spool: Option<PathBuf>,
     /// Reads the roster files for a reload; `None`: reloading is not offered.
     pub loader: Option<Loader>,
+    /// Pass/fail sounds in the page.
+    pub sounds: bool,
 }
 
 type Shared = Arc<Console>;
@@ -194,7 +196,11 @@ async fn guard(
 }
 
 async fn page(AxumState(console): AxumState<Shared>) -> Html<String> {
-    Html(PAGE.replace("{{CSRF}}", &console.csrf))
+    let sounds = if console.sounds { "on" } else { "off" };
+    Html(
+        PAGE.replace("{{CSRF}}", &console.csrf)
+            .replace("{{SOUNDS}}", sounds),
+    )
 }
 
 async fn state(AxumState(console): AxumState<Shared>) -> Response {

@@ -138,6 +138,7 @@ fn world(token: Option<&str>) -> World {
         loader: Some(console::Loader(Box::new(move |_sources: &[String]| {
             Ok(roster_of(&names_after_reload()))
         }))),
+        sounds: false,
     });
     World {
         _dir: dir,
@@ -372,14 +373,13 @@ async fn images_by_frame_number_only() {
             "{path}: {status}"
         );
     }
-    // The page carries the CSRF token; the event stream starts with the view.
+    // The page carries the CSRF token and the sounds setting; the event stream starts with
+    // the view.
     let (status, _, page) = send(&w, Request::get("/").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(
-        String::from_utf8(page)
-            .unwrap()
-            .contains("content=\"test-csrf\"")
-    );
+    let page = String::from_utf8(page).unwrap();
+    assert!(page.contains("content=\"test-csrf\""));
+    assert!(page.contains("<meta name=\"sounds\" content=\"off\">"));
     let response = w
         .router
         .clone()

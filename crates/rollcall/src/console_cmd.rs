@@ -61,6 +61,7 @@ pub fn start(
     remote: Remote,
     first: Snapshot,
     spool: Option<PathBuf>,
+    sounds: bool,
 ) -> Result<Running> {
     let token = if addr.ip().is_loopback() {
         None
@@ -93,6 +94,7 @@ pub fn start(
         csrf: console::random_token()?,
         spool,
         loader: Some(console::Loader(Box::new(load_roster))),
+        sounds,
     });
     let stop = Arc::new(AtomicBool::new(false));
     let stop_server = Arc::clone(&stop);
@@ -225,37 +227,96 @@ enum Ctl {
     Reload,
 }
 
-pub fn ctl(a: CtlArgs) -> Result<ExitCode> {
-    let info = read_info(&a.data)?;
-    let base = info["base"]
-        .as_str()
-        .ok_or_else(|| anyhow!("console.json has no address"))?
-        .trim_end_matches('/')
-        .to_string();
-    let cookie = info["token"]
-        .as_str()
-        .map(|t| format!("rollcall_token={t}"));
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let get = |path: &str| {
-        let mut req = agent.get(format!("{base}{path}"));
-        if let Some(c) = &cookie {
+/// A client of a running console's API (what `rollcall ctl` and the demo use).
+#[derive(Debug)]
+pub struct Client {
+    agent: ureq::Agent,
+    base: String,
+    cookie: Option<String>,
+    csrf: String,
+}
+
+impl Client {
+    /// Finds the console of the session in `data` (`console.json`) and asks for its CSRF token.
+    pub fn connect(data: &Path) -> Result<Client> {
+        let info = read_info(data)?;
+        let base = info["base"]
+            .as_str()
+            .ok_or_else(|| anyhow!("console.json has no address"))?
+            .trim_end_matches('/')
+            .to_string();
+        let cookie = info["token"]
+            .as_str()
+            .map(|t| format!("rollcall_token={t}"));
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(std::time::Duration::from_secs(30)))
+            .build()
+            .into();
+        let mut client = Client {
+            agent,
+            base,
+            cookie,
+            csrf: String::new(),
+        };
+        let response = client.get("/api/state")?;
+        client.csrf = response
+            .headers()
+            .get("x-rollcall-csrf")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        Ok(client)
+    }
+
+    fn get(&self, path: &str) -> Result<ureq::http::Response<ureq::Body>> {
+        let mut req = self.agent.get(format!("{}{path}", self.base));
+        if let Some(c) = &self.cookie {
             req = req.header("cookie", c);
         }
         req.call()
-    };
-    let mut state = get("/api/state").context("控制台没有响应 / the console does not answer")?;
-    let csrf = state
-        .headers()
-        .get("x-rollcall-csrf")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
+            .context("控制台没有响应 / the console does not answer")
+    }
+
+    /// The console's view (`/api/state`).
+    pub fn state(&self) -> Result<Value> {
+        self.get_json("/api/state")
+    }
+
+    /// Any GET of the API as JSON (`/api/camera`, `/api/search?q=…`).
+    pub fn get_json(&self, path: &str) -> Result<Value> {
+        Ok(self.get(path)?.body_mut().read_json()?)
+    }
+
+    /// A POST; an error carries the console's message in Chinese and English.
+    pub fn post(&self, path: &str, body: &Value) -> Result<Value> {
+        let mut req = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .header("x-rollcall-csrf", &self.csrf);
+        if let Some(c) = &self.cookie {
+            req = req.header("cookie", c);
+        }
+        let mut response = req
+            .send_json(body)
+            .context("控制台没有响应 / the console does not answer")?;
+        let status = response.status();
+        let answer: Value = response.body_mut().read_json().unwrap_or(Value::Null);
+        if status.is_success() {
+            Ok(answer)
+        } else {
+            let zh = answer["error"]["zh"].as_str().unwrap_or("");
+            let en = answer["error"]["en"].as_str().unwrap_or("");
+            bail!("{zh}\n  ({en}; HTTP {status})")
+        }
+    }
+}
+
+pub fn ctl(a: CtlArgs) -> Result<ExitCode> {
+    let client = Client::connect(&a.data)?;
     let (path, body) = match a.command {
         Ctl::State => {
-            let view: Value = state.body_mut().read_json()?;
+            let view = client.state()?;
             crate::emit(&(serde_json::to_string_pretty(&view)? + "\n"))?;
             return Ok(ExitCode::SUCCESS);
         }
@@ -297,23 +358,7 @@ pub fn ctl(a: CtlArgs) -> Result<ExitCode> {
             json!({"command": "assign", "frame": frame, "student": student}),
         ),
     };
-    let mut req = agent
-        .post(format!("{base}{path}"))
-        .header("x-rollcall-csrf", &csrf);
-    if let Some(c) = &cookie {
-        req = req.header("cookie", c);
-    }
-    let mut response = req
-        .send_json(&body)
-        .context("控制台没有响应 / the console does not answer")?;
-    let status = response.status();
-    let answer: Value = response.body_mut().read_json().unwrap_or(Value::Null);
-    if status.is_success() {
-        crate::emit(&(serde_json::to_string_pretty(&answer)? + "\n"))?;
-        Ok(ExitCode::SUCCESS)
-    } else {
-        let zh = answer["error"]["zh"].as_str().unwrap_or("");
-        let en = answer["error"]["en"].as_str().unwrap_or("");
-        bail!("{zh}\n  ({en}; HTTP {status})")
-    }
+    let answer = client.post(path, &body)?;
+    crate::emit(&(serde_json::to_string_pretty(&answer)? + "\n"))?;
+    Ok(ExitCode::SUCCESS)
 }

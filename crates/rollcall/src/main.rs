@@ -2,9 +2,13 @@
 //! (tracing), and hands each command to its module. Commands do their I/O here, at the edge;
 //! the crates they call are pure.
 
+mod config;
 mod console_cmd;
+mod daemon;
+mod demo;
 mod export_cmd;
 mod inputs;
+mod logging;
 mod photo_cmd;
 mod photo_debug;
 mod roster_cmd;
@@ -22,9 +26,11 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Field kit for school photo days (社保卡学生照片采集).
 ///
-/// Checks the school's rosters before photo day, and (in later versions) assigns each tethered
-/// camera frame to the next student, crops it to the social-security card standard, files it as
+/// Checks the school's rosters before photo day, assigns each tethered camera frame to the
+/// next student, crops it to the social-security card standard, files it as
 /// `<ID number>-<name>.jpg` and packs each school for the office.
+///
+/// New here? `rollcall demo` shows a photo day without a camera.
 #[derive(Debug, Parser)]
 #[command(
     name = "rollcall",
@@ -131,6 +137,31 @@ enum Command {
     /// Example: rollcall ctl ~/rollcall skip
     Ctl(console_cmd::CtlArgs),
 
+    /// The field kit's service: camera, session, console in one process (后台服务).
+    ///
+    /// Reads the configuration file, opens the session in its data folder (or starts one from
+    /// the configured rosters), and runs the frame source, the session and the console until
+    /// SIGTERM. Under systemd it reports READY, STATUS and WATCHDOG (Type=notify).
+    ///
+    /// Example: rollcall daemon --config /etc/rollcall/rollcall.toml
+    Daemon(daemon::DaemonArgs),
+
+    /// A photo day in a minute without a camera: demo roster, demo camera, console (演示).
+    ///
+    /// Starts `rollcall daemon` on a fresh demo data folder with the virtual camera (when
+    /// built) or the built-in demo camera, shoots the bundled frames — passes, failures with
+    /// their reasons, a retake — skips an absent student, and prints the make-up list. The
+    /// console stays open until Ctrl-C (or use --exit).
+    ///
+    /// Example: rollcall demo --open
+    Demo(demo::DemoArgs),
+
+    /// The configuration file: check it, or print the documented example (配置).
+    ///
+    /// Example: rollcall config check /etc/rollcall/rollcall.toml
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
+
     /// Printable pages: class lists, the make-up list, 信息采集表 (打印).
     ///
     /// Example: rollcall print ~/rollcall make-up --out 补拍名单.html
@@ -139,7 +170,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose);
+    logging::init(cli.verbose, matches!(cli.command, Command::Daemon(_)));
     let lang = roster::Lang::from(cli.lang);
     let result = match cli.command {
         Command::Roster(cmd) => roster_cmd::run(cmd, lang),
@@ -154,6 +185,9 @@ fn main() -> ExitCode {
         Command::Print(args) => export_cmd::print(args),
         Command::Console(cmd) => console_cmd::run(cmd),
         Command::Ctl(args) => console_cmd::ctl(args),
+        Command::Daemon(args) => daemon::run(args),
+        Command::Demo(args) => demo::run(args),
+        Command::Config(cmd) => config::run(cmd),
     };
     match result {
         Ok(code) => code,
@@ -175,18 +209,4 @@ pub fn emit(text: &str) -> anyhow::Result<()> {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(()),
     }
-}
-
-fn init_logging(verbose: u8) {
-    let default = match verbose {
-        0 => "warn",
-        1 => "info",
-        _ => "debug",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
 }

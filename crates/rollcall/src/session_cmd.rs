@@ -283,7 +283,7 @@ pub struct RebuildArgs {
 }
 
 /// An engine error as the operator reads it: Chinese, then English.
-fn explain(e: EngineError) -> anyhow::Error {
+pub(crate) fn explain(e: EngineError) -> anyhow::Error {
     anyhow!("{}\n  ({e})", e.zh())
 }
 
@@ -660,6 +660,7 @@ fn run_session(a: RunArgs) -> Result<ExitCode> {
                 remote,
                 first,
                 Some(a.spool.clone()),
+                true,
             )?;
             eprintln!("控制台 / console: {}", running.url);
             Some(running)
@@ -710,7 +711,7 @@ fn notice_json(engine: &Engine, notice: &Notice) -> String {
     format!("{value}\n")
 }
 
-fn notice_text(engine: &Engine, notice: &Notice) -> String {
+pub(crate) fn notice_text(engine: &Engine, notice: &Notice) -> String {
     let state = engine.state();
     let name = |key: &Option<String>| {
         key.as_deref().and_then(|k| state.find(k)).map_or_else(

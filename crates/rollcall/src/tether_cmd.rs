@@ -25,19 +25,6 @@ pub struct CamerasArgs {
     json: bool,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Size {
-    Small,
-    Leave,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Target {
-    Card,
-    Ram,
-    Leave,
-}
-
 #[derive(Debug, Args)]
 pub struct TetherArgs {
     /// The spool folder frames are stored in (created owner-only).
@@ -50,8 +37,8 @@ pub struct TetherArgs {
 
     /// Where the camera stores captures. `ram`: files are deleted from the camera once safe in
     /// the spool (unless --keep-on-card). `card`: kept on the card. `leave`: as set on the body.
-    #[arg(long, value_enum, default_value_t = Target::Leave)]
-    capture_target: Target,
+    #[arg(long, value_enum, default_value_t = CaptureTargetOpt::Leave)]
+    capture_target: CaptureTargetOpt,
 
     /// Never delete anything from the camera.
     #[arg(long)]
@@ -59,8 +46,8 @@ pub struct TetherArgs {
 
     /// JPEG size: `small` picks the smallest size with a long side of at least 2000 px where
     /// the body lets rollcall set it (faster transfer and decoding); `leave` keeps the body's.
-    #[arg(long, value_enum, default_value_t = Size::Leave)]
-    image_size: Size,
+    #[arg(long, value_enum, default_value_t = ImageSizeOpt::Leave)]
+    image_size: ImageSizeOpt,
 
     /// Take frames from this folder (another tethering program, a card reader) instead of a
     /// camera. Files there are never changed or deleted.
@@ -175,62 +162,180 @@ fn print_event(event: &Event, json: bool) -> Result<()> {
     crate::emit(&format!("{line}\n"))
 }
 
+/// Where frames come from.
+#[derive(Debug, Clone)]
+pub enum SourceKind {
+    Camera(CameraOptions),
+    /// A folder filled by other software or a card reader.
+    Folder(PathBuf),
+    /// The built-in demo camera: these frames, on trigger and (with a pace) by itself.
+    Demo {
+        frames: Vec<tether::demo::DemoFrame>,
+        pace: Option<Duration>,
+    },
+}
+
+/// Camera settings (the same with or without libgphoto2 built in).
+#[derive(Debug, Clone, Default)]
+pub struct CameraOptions {
+    /// Only this camera: text in its model name, or its serial number.
+    pub model: Option<String>,
+    pub capture_target: CaptureTargetOpt,
+    pub image_size: ImageSizeOpt,
+    pub keep_on_card: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CaptureTargetOpt {
+    Card,
+    Ram,
+    #[default]
+    Leave,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImageSizeOpt {
+    Small,
+    #[default]
+    Leave,
+}
+
+/// A running source with its control socket (`<spool>/.tether.sock`).
+pub struct Source {
+    pub events: mpsc::UnboundedReceiver<Event>,
+    /// The last camera status as one line of JSON (what the socket's `status` answers).
+    pub status: Arc<std::sync::Mutex<String>>,
+    shutdown: watch::Sender<bool>,
+    /// The source's task (awaited, it ends when the source stops by itself).
+    pub task: tokio::task::JoinHandle<Result<(), tether::TetherError>>,
+    socket: PathBuf,
+}
+
+impl Source {
+    /// Starts `kind` storing into `spool` (created owner-only) and serving the control socket.
+    pub fn start(kind: SourceKind, spool_dir: &Path) -> Result<Source> {
+        let spool = Arc::new(tether::spool::Spool::open(spool_dir)?);
+        let (events_tx, events) = mpsc::unbounded_channel();
+        let (commands_tx, commands_rx) = mpsc::unbounded_channel();
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let socket = spool_dir.join(SOCKET);
+        let _ = std::fs::remove_file(&socket);
+        let listener = UnixListener::bind(&socket)
+            .with_context(|| format!("cannot listen on {}", socket.display()))?;
+        let status = Arc::new(std::sync::Mutex::new(
+            serde_json::json!({"state": "starting", "message": "正在连接相机"}).to_string(),
+        ));
+        tokio::spawn(serve_control(listener, commands_tx, Arc::clone(&status)));
+        let task = match kind {
+            SourceKind::Folder(folder) => tokio::spawn(tether::folder::run(
+                folder,
+                Duration::from_millis(250),
+                spool,
+                events_tx,
+                shutdown_rx,
+            )),
+            SourceKind::Demo { frames, pace } => {
+                // Shots continue their numbering after a restart (the spool names carry time).
+                let first = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
+                tokio::spawn(tether::demo::run(
+                    frames,
+                    pace,
+                    first,
+                    spool,
+                    events_tx,
+                    commands_rx,
+                    shutdown_rx,
+                ))
+            }
+            SourceKind::Camera(options) => {
+                camera_source(&options, spool, events_tx, commands_rx, shutdown_rx)?
+            }
+        };
+        Ok(Source {
+            events,
+            status,
+            shutdown,
+            task,
+            socket,
+        })
+    }
+
+    /// Notes a status for the control socket's `status` answer.
+    pub fn note(&self, event: &Event) {
+        if let Event::Status(st) = event
+            && let Ok(mut last) = self.status.lock()
+        {
+            *last = status_json(st);
+        }
+    }
+
+    /// Asks the source to stop (the camera is released when its task ends).
+    pub fn shutdown(&self) {
+        let _ = self.shutdown.send(true);
+    }
+
+    /// Waits for the source to end; returns the events reported meanwhile.
+    pub async fn finish(mut self) -> Result<Vec<Event>> {
+        self.shutdown();
+        let result = (&mut self.task).await;
+        let rest = self.close();
+        result.context("tether task")??;
+        Ok(rest)
+    }
+
+    /// After the task has ended: the events still queued; the control socket removed.
+    pub fn close(mut self) -> Vec<Event> {
+        let mut rest = Vec::new();
+        while let Ok(event) = self.events.try_recv() {
+            rest.push(event);
+        }
+        let _ = std::fs::remove_file(&self.socket);
+        rest
+    }
+
+}
+
 async fn run(args: TetherArgs) -> Result<ExitCode> {
-    let spool = Arc::new(tether::spool::Spool::open(&args.spool)?);
-    let (events_tx, mut events_rx) = mpsc::unbounded_channel();
-    let (commands_tx, commands_rx) = mpsc::unbounded_channel();
-    let (shutdown_tx, shutdown_rx) = watch::channel(false);
-
-    let socket_path = args.spool.join(SOCKET);
-    let _ = std::fs::remove_file(&socket_path);
-    let listener = UnixListener::bind(&socket_path)
-        .with_context(|| format!("cannot listen on {}", socket_path.display()))?;
-    // The last camera status, for the console (`status` on the control socket).
-    let status = Arc::new(std::sync::Mutex::new(
-        serde_json::json!({"state": "starting", "message": "正在连接相机"}).to_string(),
-    ));
-    tokio::spawn(serve_control(listener, commands_tx, Arc::clone(&status)));
-
-    let source = match &args.folder {
-        Some(folder) => tokio::spawn(tether::folder::run(
-            folder.clone(),
-            Duration::from_millis(250),
-            Arc::clone(&spool),
-            events_tx,
-            shutdown_rx,
-        )),
-        None => camera_source(&args, spool, events_tx, commands_rx, shutdown_rx)?,
+    let kind = match &args.folder {
+        Some(folder) => SourceKind::Folder(folder.clone()),
+        None => SourceKind::Camera(CameraOptions {
+            model: args.camera.clone(),
+            capture_target: args.capture_target,
+            image_size: args.image_size,
+            keep_on_card: args.keep_on_card,
+        }),
     };
-
+    let mut source = Source::start(kind, &args.spool)?;
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    let mut source = source;
-    let result = loop {
+    let ended = loop {
         tokio::select! {
-            Some(event) = events_rx.recv() => {
-                if let Event::Status(st) = &event
-                    && let Ok(mut last) = status.lock()
-                {
-                    *last = status_json(st);
-                }
+            Some(event) = source.events.recv() => {
+                source.note(&event);
                 print_event(&event, args.json)?
             }
-            _ = tokio::signal::ctrl_c() => { let _ = shutdown_tx.send(true); }
-            _ = sigterm.recv() => { let _ = shutdown_tx.send(true); }
-            finished = &mut source => break finished,
+            _ = tokio::signal::ctrl_c() => break None,
+            _ = sigterm.recv() => break None,
+            ended = &mut source.task => break Some(ended),
         }
     };
+    let (rest, result) = match ended {
+        // The source stopped by itself (an error it cannot retry).
+        Some(result) => (source.close(), result.context("tether task")?),
+        None => (source.finish().await?, Ok(())),
+    };
     // Report what arrived while shutting down.
-    while let Ok(event) = events_rx.try_recv() {
+    for event in rest {
         print_event(&event, args.json)?;
     }
-    let _ = std::fs::remove_file(&socket_path);
-    result.context("tether task")??;
+    result?;
     Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(feature = "camera")]
 fn camera_source(
-    args: &TetherArgs,
+    options: &CameraOptions,
     spool: Arc<tether::spool::Spool>,
     events: mpsc::UnboundedSender<Event>,
     commands: mpsc::UnboundedReceiver<Command>,
@@ -238,17 +343,17 @@ fn camera_source(
 ) -> Result<tokio::task::JoinHandle<Result<(), tether::TetherError>>> {
     use tether::camera::{CameraConfig, CaptureTarget, ImageSize};
     let config = CameraConfig {
-        camera: args.camera.clone(),
-        capture_target: match args.capture_target {
-            Target::Card => CaptureTarget::Card,
-            Target::Ram => CaptureTarget::Ram,
-            Target::Leave => CaptureTarget::Leave,
+        camera: options.model.clone(),
+        capture_target: match options.capture_target {
+            CaptureTargetOpt::Card => CaptureTarget::Card,
+            CaptureTargetOpt::Ram => CaptureTarget::Ram,
+            CaptureTargetOpt::Leave => CaptureTarget::Leave,
         },
-        image_size: match args.image_size {
-            Size::Small => ImageSize::Small,
-            Size::Leave => ImageSize::Leave,
+        image_size: match options.image_size {
+            ImageSizeOpt::Small => ImageSize::Small,
+            ImageSizeOpt::Leave => ImageSize::Leave,
         },
-        keep_on_card: args.keep_on_card,
+        keep_on_card: options.keep_on_card,
         ..CameraConfig::default()
     };
     Ok(tokio::spawn(tether::camera::run(
@@ -258,13 +363,15 @@ fn camera_source(
 
 #[cfg(not(feature = "camera"))]
 fn camera_source(
-    _args: &TetherArgs,
+    _options: &CameraOptions,
     _spool: Arc<tether::spool::Spool>,
     _events: mpsc::UnboundedSender<Event>,
     _commands: mpsc::UnboundedReceiver<Command>,
     _shutdown: watch::Receiver<bool>,
 ) -> Result<tokio::task::JoinHandle<Result<(), tether::TetherError>>> {
-    bail!("this rollcall was built without camera support; use --folder DIR")
+    bail!(
+        "this rollcall was built without camera support (libgphoto2); use a folder source / 此版本不支持相机，请用文件夹来源"
+    )
 }
 
 /// A camera status as one line of JSON for the console.

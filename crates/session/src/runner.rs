@@ -32,6 +32,18 @@ pub struct RunOptions {
     pub rescan: Duration,
     /// How long a file's size must stay unchanged when no completion event was seen.
     pub settle: Duration,
+    /// Set to the milliseconds since `heartbeat_origin` on every turn of the loop (at least
+    /// every 200 ms): a service watchdog pings only while the session's thread is alive.
+    pub heartbeat: Option<Arc<std::sync::atomic::AtomicU64>>,
+    /// When stopped, how long to wait for frames already being processed, so their verdicts
+    /// are recorded before the exit (no new frame is taken meanwhile).
+    pub drain: Duration,
+}
+
+/// The instant heartbeats count from.
+pub fn heartbeat_origin() -> Instant {
+    static ORIGIN: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    *ORIGIN.get_or_init(Instant::now)
 }
 
 impl Default for RunOptions {
@@ -42,6 +54,8 @@ impl Default for RunOptions {
             until_idle: false,
             rescan: Duration::from_secs(2),
             settle: Duration::from_millis(500),
+            heartbeat: None,
+            drain: Duration::from_secs(10),
         }
     }
 }
@@ -187,9 +201,18 @@ pub fn run_with(
     let mut last_rescan = start;
     let mut retry_at: Option<Instant> = None;
 
+    let mut stopping: Option<Instant> = None;
     loop {
+        if let Some(beat) = &options.heartbeat {
+            let ms = heartbeat_origin().elapsed().as_millis();
+            beat.store(u64::try_from(ms).unwrap_or(u64::MAX), Ordering::Relaxed);
+        }
         if stop.load(Ordering::Relaxed) {
-            break;
+            // Finish the frames in flight (their verdicts are a few hundred ms away), then go.
+            let since = *stopping.get_or_insert_with(Instant::now);
+            if in_flight.is_empty() || since.elapsed() >= options.drain {
+                break;
+            }
         }
         let tick = if spool.is_empty() {
             Duration::from_millis(200)
@@ -269,7 +292,7 @@ pub fn run_with(
                 );
             }
         }
-        if retry_at.is_some_and(|t| now < t) {
+        if stopping.is_some() || retry_at.is_some_and(|t| now < t) {
             continue;
         }
         retry_at = None;

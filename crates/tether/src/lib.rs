@@ -8,11 +8,13 @@
 //!   short waits for events, download, optional delete in internal-RAM mode, software trigger
 //!   between waits, reconnect with back-off.
 //! - [`folder`]: a folder filled by another tethering program or a card reader.
+//! - [`demo`]: the demo camera, shooting bundled frames on trigger or at a pace.
 //!
 //! Sources report [`Event`]s on a channel: frames and camera status.
 
 #[cfg(feature = "gphoto2")]
 pub mod camera;
+pub mod demo;
 pub mod folder;
 pub mod spool;
 

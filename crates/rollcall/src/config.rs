@@ -1,0 +1,381 @@
+//! The daemon's configuration: one TOML file (`/etc/rollcall/rollcall.toml` under systemd),
+//! every key documented in `systemd/rollcall.toml.example`, and `rollcall config check`.
+//!
+//! Unknown keys are errors (a misspelt key silently ignored is a photo day configured wrong);
+//! the TOML parser's message names the line and column.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::Subcommand;
+use serde::{Deserialize, Serialize};
+
+use crate::tether_cmd::{CameraOptions, CaptureTargetOpt, ImageSizeOpt};
+
+/// Where systemd's unit looks for the file.
+pub const DEFAULT_PATH: &str = "/etc/rollcall/rollcall.toml";
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The data folder: journal, originals, output, submissions, spool.
+    pub data: PathBuf,
+    /// Roster files or folders. Used to start the session when the data folder has none yet,
+    /// and by the console's "reload roster".
+    #[serde(default)]
+    pub roster: Vec<PathBuf>,
+    /// The school, when the data folder (or the rosters) hold more than one.
+    #[serde(default)]
+    pub school: Option<String>,
+    /// Photo standard: `358x441`, `236x295`, or a TOML profile file.
+    #[serde(default = "default_profile")]
+    pub profile: String,
+    /// Warn when one student has more frames than this.
+    #[serde(default = "default_shot_limit")]
+    pub shot_limit: usize,
+    /// Pipeline workers; default: the number of cores.
+    #[serde(default)]
+    pub jobs: Option<usize>,
+    /// Kindergarten children need photos too (roster check).
+    #[serde(default)]
+    pub kindergarten_photos: bool,
+    #[serde(default)]
+    pub camera: CameraSection,
+    #[serde(default)]
+    pub console: ConsoleSection,
+}
+
+fn default_profile() -> String {
+    "358x441".into()
+}
+
+fn default_shot_limit() -> usize {
+    4
+}
+
+/// Where frames come from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceName {
+    /// A tethered camera through libgphoto2 (waits for one to be plugged).
+    #[default]
+    Camera,
+    /// A folder filled by other software or a card reader (`folder`).
+    Folder,
+    /// The built-in demo camera with the bundled frames.
+    Demo,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CameraSection {
+    pub source: SourceName,
+    /// Only this camera: text in its model name, or its serial number.
+    pub model: Option<String>,
+    /// `card`, `ram` (deleted from the camera once safe) or `leave`.
+    pub capture_target: CaptureTargetOpt,
+    /// `small` or `leave`.
+    pub image_size: ImageSizeOpt,
+    /// Never delete anything from the camera.
+    pub keep_on_card: bool,
+    /// For `source = "folder"`.
+    pub folder: Option<PathBuf>,
+    /// For `source = "demo"`: seconds between shots by itself; 0 = only on the shutter button.
+    pub demo_pace: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleSection {
+    /// Address of the console. Beyond loopback it asks for the token in `<data>/console.token`.
+    pub listen: SocketAddr,
+    /// Pass/fail sounds in the console.
+    pub sounds: bool,
+}
+
+impl Default for ConsoleSection {
+    fn default() -> Self {
+        ConsoleSection {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8750)),
+            sounds: true,
+        }
+    }
+}
+
+impl CameraSection {
+    pub fn options(&self) -> CameraOptions {
+        CameraOptions {
+            model: self.model.clone(),
+            capture_target: self.capture_target,
+            image_size: self.image_size,
+            keep_on_card: self.keep_on_card,
+        }
+    }
+
+    pub fn demo_pace(&self) -> Option<Duration> {
+        (self.demo_pace.is_finite() && self.demo_pace > 0.0)
+            .then(|| Duration::from_secs_f64(self.demo_pace))
+    }
+}
+
+/// Reads and parses the file (syntax, types, unknown keys).
+pub fn load(path: &Path) -> Result<Config> {
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "无法读取配置文件 {} / cannot read the configuration file",
+            path.display()
+        )
+    })?;
+    parse(&text).with_context(|| {
+        format!(
+            "配置文件 {} 有误，请按提示的行号修改 / the configuration file is wrong",
+            path.display()
+        )
+    })
+}
+
+pub fn parse(text: &str) -> Result<Config> {
+    let mut config: Config = toml::from_str(text)?;
+    if config.jobs == Some(0) {
+        anyhow::bail!("jobs = 0: at least one worker is needed (jobs 至少为 1)");
+    }
+    config.camera.demo_pace = config.camera.demo_pace.max(0.0);
+    Ok(config)
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Check a configuration file: syntax, unknown keys (with the line), and that the data
+    /// folder, rosters, profile, camera source and console address can be used (检查配置).
+    Check {
+        /// The file; default /etc/rollcall/rollcall.toml.
+        #[arg(value_name = "FILE", default_value = DEFAULT_PATH)]
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print an example configuration with every key explained (示例配置).
+    Example,
+}
+
+/// The documented example, kept in the repository as `systemd/rollcall.toml.example`.
+pub const EXAMPLE: &str = include_str!("../../../systemd/rollcall.toml.example");
+
+pub fn run(cmd: ConfigCommand) -> Result<ExitCode> {
+    match cmd {
+        ConfigCommand::Example => {
+            crate::emit(EXAMPLE)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        ConfigCommand::Check { file, json } => {
+            let findings = match load(&file) {
+                Ok(config) => check(&config),
+                Err(e) => vec![Finding {
+                    ok: false,
+                    what: "file".into(),
+                    message: format!("{e:#}"),
+                }],
+            };
+            let ok = findings.iter().all(|f| f.ok);
+            if json {
+                let value = serde_json::json!({ "file": file, "ok": ok, "findings": findings });
+                crate::emit(&format!("{}\n", serde_json::to_string_pretty(&value)?))?;
+            } else {
+                let mut text = String::new();
+                for f in &findings {
+                    let mark = if f.ok { "✓" } else { "✗" };
+                    text.push_str(&format!("{mark} {}: {}\n", f.what, f.message));
+                }
+                text.push_str(if ok {
+                    "配置可用 / the configuration is usable\n"
+                } else {
+                    "配置有误，请修改后再检查 / fix the lines marked ✗ and check again\n"
+                });
+                crate::emit(&text)?;
+            }
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Finding {
+    pub ok: bool,
+    pub what: String,
+    pub message: String,
+}
+
+/// Everything that can be checked without starting anything.
+pub fn check(config: &Config) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut finding = |ok: bool, what: &str, message: String| {
+        out.push(Finding {
+            ok,
+            what: what.into(),
+            message,
+        })
+    };
+    finding(true, "file", "语法与键名正确 / syntax and keys are right".into());
+
+    // The data folder: exists and writable, or its parent can hold it.
+    let data = &config.data;
+    let data_ok = if data.is_dir() {
+        tempfile_probe(data)
+    } else {
+        match data.ancestors().skip(1).find(|p| p.is_dir()) {
+            Some(parent) => tempfile_probe(parent),
+            None => false,
+        }
+    };
+    finding(
+        data_ok,
+        "data",
+        if data_ok {
+            format!("{} 可写 / writable", data.display())
+        } else {
+            format!(
+                "{} 无法写入：请创建并交给运行 rollcall 的用户 / cannot write there",
+                data.display()
+            )
+        },
+    );
+
+    // A session, or rosters to start one.
+    let layout = session::Layout::new(data);
+    let has_session = layout.schools().map(|s| !s.is_empty()).unwrap_or(false);
+    if config.roster.is_empty() {
+        finding(
+            has_session,
+            "roster",
+            if has_session {
+                "未配置名册；使用数据目录中已有的拍摄会话 / using the existing session".into()
+            } else {
+                "没有名册，数据目录中也没有拍摄会话：请设置 roster = [\"名册文件或文件夹\"] / set `roster`".into()
+            },
+        );
+    } else {
+        match crate::inputs::load(
+            &config.roster,
+            chrono::Local::now().date_naive(),
+            config.kindergarten_photos,
+        ) {
+            Ok(roster) => {
+                let students = roster.students().count();
+                let schools: Vec<String> =
+                    roster.schools.iter().map(|s| s.name.clone()).collect();
+                let ok = students > 0
+                    && (schools.len() == 1
+                        || config
+                            .school
+                            .as_ref()
+                            .is_some_and(|s| schools.iter().any(|x| x == s)));
+                finding(
+                    ok,
+                    "roster",
+                    if ok {
+                        format!(
+                            "{} 名学生，学校：{} / students, schools",
+                            students,
+                            schools.join("、")
+                        )
+                    } else if students == 0 {
+                        "名册中没有学生 / the rosters hold no student".into()
+                    } else {
+                        format!(
+                            "名册中有多所学校（{}）：请设置 school = \"…\" / set `school`",
+                            schools.join("、")
+                        )
+                    },
+                );
+            }
+            Err(e) => finding(false, "roster", format!("{e:#}")),
+        }
+    }
+
+    match crate::photo_cmd::load_profile(&config.profile) {
+        Ok(_) => finding(true, "profile", config.profile.clone()),
+        Err(e) => finding(false, "profile", format!("{e:#}")),
+    }
+
+    let camera = &config.camera;
+    match camera.source {
+        SourceName::Camera => finding(
+            cfg!(feature = "camera"),
+            "camera",
+            if cfg!(feature = "camera") {
+                "libgphoto2 相机；插上相机即开始 / a camera through libgphoto2".into()
+            } else {
+                "此版本不含相机支持，请用 source = \"folder\" / built without libgphoto2".into()
+            },
+        ),
+        SourceName::Folder => match &camera.folder {
+            Some(f) if f.is_dir() => finding(true, "camera", format!("文件夹 {}", f.display())),
+            Some(f) => finding(
+                false,
+                "camera",
+                format!("文件夹 {} 不存在 / the folder does not exist", f.display()),
+            ),
+            None => finding(
+                false,
+                "camera",
+                "source = \"folder\" 需要 folder = \"…\" / set `folder`".into(),
+            ),
+        },
+        SourceName::Demo => finding(true, "camera", "演示相机 / the demo camera".into()),
+    }
+
+    let listen = config.console.listen;
+    let bound = std::net::TcpListener::bind(listen).is_ok();
+    finding(
+        bound,
+        "console",
+        if bound {
+            format!("{listen} 可用 / free")
+        } else {
+            format!("{listen} 已被占用（rollcall 已在运行？）/ in use (is rollcall running?)")
+        },
+    );
+    out
+}
+
+/// Whether a file can be created in `dir`.
+fn tempfile_probe(dir: &Path) -> bool {
+    let probe = dir.join(format!(".rollcall-probe-{}", std::process::id()));
+    let ok = std::fs::write(&probe, b"").is_ok();
+    let _ = std::fs::remove_file(&probe);
+    ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_parses_and_sets_every_section() {
+        let c = parse(EXAMPLE).unwrap();
+        assert_eq!(c.profile, "358x441");
+        assert_eq!(c.console.listen.port(), 8750);
+        assert_eq!(c.camera.source, SourceName::Camera);
+    }
+
+    #[test]
+    fn an_unknown_key_is_an_error_naming_its_line() {
+        let e = parse("data = \"/tmp/x\"\n\n[camera]\nsorce = \"demo\"\n").unwrap_err();
+        let text = format!("{e:#}");
+        assert!(text.contains("line 4"), "{text}");
+        assert!(text.contains("sorce"), "{text}");
+    }
+
+    #[test]
+    fn a_wrong_type_names_its_line() {
+        let e = parse("data = \"/tmp/x\"\nshot_limit = \"four\"\n").unwrap_err();
+        assert!(format!("{e:#}").contains("line 2"), "{e:#}");
+    }
+}

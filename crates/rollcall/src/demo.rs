@@ -1,0 +1,378 @@
+//! `rollcall demo`: a photo day in a minute, without a camera. Writes the bundled public-domain
+//! roster and a configuration into a fresh data folder, starts `rollcall daemon` on it as a
+//! child process with a demo camera — libgphoto2's virtual camera when it has been built
+//! (`scripts/build-vcamera`), otherwise the built-in demo camera — and plays the photographer
+//! and the operator through the console's API: passes, failures with their reasons, a retake,
+//! an absent student skipped; then prints the make-up list and leaves the console running.
+//!
+//! Also [`frames`]: the bundled frames, which the daemon's `source = "demo"` camera shoots.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, ExitCode};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use serde_json::{Value, json};
+use tether::demo::DemoFrame;
+
+use crate::console_cmd::Client;
+
+/// The public-domain frames (US federal government portraits, see
+/// crates/pipeline/tests/data/pd/README.md), in the order the demo shoots them.
+const FRAMES: [(&str, &[u8]); 9] = [
+    ("IMG_1007.JPG", include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1007.JPG")),
+    ("IMG_1014.JPG", include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1014.JPG")),
+    // A grey wall: fails `background_white`; the next frame is the retake.
+    ("IMG_1028.JPG", include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1028.JPG")),
+    ("IMG_1021.JPG", include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1021.JPG")),
+    // A tilted head: fails `roll`.
+    ("IMG_1042.JPG", include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1042.JPG")),
+    ("IMG_1007.JPG", include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1007.JPG")),
+    ("IMG_1014.JPG", include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1014.JPG")),
+    ("IMG_1021.JPG", include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1021.JPG")),
+    // A face too small and off-centre: fails, and the student stays on the make-up list.
+    ("IMG_1049.JPG", include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1049.JPG")),
+];
+
+/// The demo roster (one class; row 6 has a 15-digit ID, the last row no 序号).
+const ROSTER: (&str, &[u8]) = (
+    "梧州市示例中学/初一(1)班.csv",
+    include_bytes!("../../../demo/rosters/梧州市示例中学/初一(1)班.csv"),
+);
+
+/// After which shot (1-based) the operator marks the next student absent.
+const SKIP_AFTER: usize = 4;
+
+/// The bundled frames, in shooting order.
+pub fn frames() -> Vec<DemoFrame> {
+    FRAMES
+        .iter()
+        .map(|(name, bytes)| DemoFrame {
+            name: (*name).to_string(),
+            bytes: Arc::from(*bytes),
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DemoCamera {
+    /// The virtual camera when it has been built, otherwise the built-in one.
+    Auto,
+    /// libgphoto2's virtual camera (scripts/build-vcamera).
+    Virtual,
+    /// The built-in demo camera.
+    Builtin,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The demo's data folder, recreated on every run (default: ~/rollcall-demo).
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+
+    /// The console's address (port 0: any free port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8750")]
+    console: std::net::SocketAddr,
+
+    /// Seconds between shots.
+    #[arg(long, value_name = "SECS", default_value_t = 2.0)]
+    pace: f64,
+
+    #[arg(long, value_enum, default_value_t = DemoCamera::Auto)]
+    camera: DemoCamera,
+
+    /// Stop the daemon when the demo is done, instead of leaving the console running.
+    #[arg(long)]
+    exit: bool,
+
+    /// Open the console in the desktop's browser.
+    #[arg(long)]
+    open: bool,
+}
+
+/// Marks a folder the demo made (and may recreate).
+const MARKER: &str = ".rollcall-demo";
+
+/// libgphoto2's virtual camera port driver, built by scripts/build-vcamera.
+fn virtual_camera() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("ROLLCALL_VCAMERA_IOLIBS") {
+        let dir = PathBuf::from(dir);
+        return dir.join("vusb.so").exists().then_some(dir);
+    }
+    // target/<profile>/rollcall → target/vcamera/iolibs
+    let exe = std::env::current_exe().ok()?;
+    let dir = exe.parent()?.parent()?.join("vcamera/iolibs");
+    dir.join("vusb.so").exists().then_some(dir)
+}
+
+fn prepare(data: &Path) -> Result<()> {
+    if data.exists() {
+        if !data.join(MARKER).exists() {
+            bail!(
+                "{} 已存在且不是演示目录，请换一个 --data / exists and is not a demo folder",
+                data.display()
+            );
+        }
+        std::fs::remove_dir_all(data)
+            .with_context(|| format!("cannot remove the old demo {}", data.display()))?;
+    }
+    session::layout::create_private_dir(data)?;
+    std::fs::write(data.join(MARKER), b"made by rollcall demo\n")?;
+    let roster = data.join("名册").join(ROSTER.0);
+    if let Some(parent) = roster.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(&roster, ROSTER.1)?;
+    Ok(())
+}
+
+/// The photographer: presses the shutter of whichever camera the daemon has.
+enum Photographer {
+    Builtin,
+    Virtual { dir: PathBuf, presses: usize },
+}
+
+impl Photographer {
+    fn press(&mut self, client: &Client, shot: usize) -> Result<()> {
+        match self {
+            Photographer::Builtin => {
+                client.post("/api/trigger", &json!({}))?;
+            }
+            Photographer::Virtual { dir, presses } => {
+                // The virtual camera "takes" the image a press file names.
+                let (name, bytes) = FRAMES[shot % FRAMES.len()];
+                *presses += 1;
+                let image = dir.join(format!("images/{:04}-{name}", *presses));
+                let shot_number = u64::try_from(*presses).unwrap_or(u64::MAX);
+                std::fs::write(&image, tether::demo::unique_shot(bytes, shot_number))?;
+                let tmp = dir.join(format!("presses/.{presses}.tmp"));
+                std::fs::write(&tmp, format!("{}\n", image.display()))?;
+                std::fs::rename(&tmp, dir.join(format!("presses/{:08}", *presses)))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+pub fn run(a: DemoArgs) -> Result<ExitCode> {
+    let data = match a.data {
+        Some(d) => std::path::absolute(d)?,
+        None => {
+            let home = std::env::var_os("HOME").context("HOME is not set: give --data")?;
+            PathBuf::from(home).join("rollcall-demo")
+        }
+    };
+    prepare(&data)?;
+    let vcamera = match a.camera {
+        DemoCamera::Builtin => None,
+        DemoCamera::Auto => virtual_camera(),
+        DemoCamera::Virtual => Some(virtual_camera().context(
+            "the virtual camera is not built: run scripts/build-vcamera (虚拟相机尚未构建)",
+        )?),
+    };
+    let source = if vcamera.is_some() { "camera" } else { "demo" };
+    let roster_dir = data.join("名册/梧州市示例中学");
+    let config = format!(
+        "data = {data:?}\nroster = [{roster:?}]\nshot_limit = 4\n\n[camera]\nsource = \"{source}\"\ndemo_pace = 0\n\n[console]\nlisten = \"{listen}\"\nsounds = true\n",
+        data = data.display().to_string(),
+        roster = roster_dir.display().to_string(),
+        listen = a.console,
+    );
+    let config_path = data.join("rollcall.toml");
+    std::fs::write(&config_path, config)?;
+
+    let log_path = data.join("daemon.log");
+    let log = std::fs::File::create(&log_path)?;
+    let mut command = std::process::Command::new(std::env::current_exe()?);
+    command
+        .args(["daemon", "--config"])
+        .arg(&config_path)
+        .stdout(std::process::Stdio::null())
+        .stderr(log);
+    let mut photographer = Photographer::Builtin;
+    if let Some(iolibs) = &vcamera {
+        let dir = data.join("camera");
+        for d in ["card/DCIM/100NIKON", "presses", "images", "home"] {
+            std::fs::create_dir_all(dir.join(d))?;
+        }
+        command
+            .env("IOLIBS", iolibs)
+            .env("VCAMERADIR", dir.join("card"))
+            .env("VCAMERA_PRESSES", dir.join("presses"))
+            .env("VCAMERA_UNPLUG", dir.join("unplugged"))
+            .env("HOME", dir.join("home"));
+        photographer = Photographer::Virtual { dir, presses: 0 };
+    }
+    println!(
+        "== rollcall 演示 / demo: {}（{}）",
+        data.display(),
+        if vcamera.is_some() {
+            "libgphoto2 虚拟相机 / the virtual camera"
+        } else {
+            "内置演示相机 / the built-in demo camera"
+        }
+    );
+    let child = command.spawn().context("cannot start rollcall daemon")?;
+    let mut daemon = Daemon { child };
+    let client = wait_for_console(&data, &mut daemon, &log_path)?;
+    let url = std::fs::read_to_string(data.join("console.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .and_then(|v| v["url"].as_str().map(String::from))
+        .unwrap_or_default();
+    println!("控制台 / console: {url}");
+    if a.open {
+        let _ = std::process::Command::new("xdg-open").arg(&url).spawn();
+    }
+    wait_for_camera(&client)?;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))?;
+    }
+    let pace = Duration::from_secs_f64(a.pace.clamp(0.0, 60.0));
+    for shot in 0..FRAMES.len() {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        if shot == SKIP_AFTER {
+            let view = client.state()?;
+            let name = view["next"]["name"].as_str().unwrap_or("").to_string();
+            client.post("/api/command", &json!({"command": "skip"}))?;
+            println!("跳过 / skip: {name} 缺席 (absent)");
+        }
+        let before = client.state()?["frames"].as_u64().unwrap_or(0);
+        photographer.press(&client, shot)?;
+        let last = wait_for_verdict(&client, before + 1, &mut daemon)?;
+        let who = last["student"].as_str().unwrap_or("（未分配）");
+        match last["verdict"].as_str() {
+            Some("pass") => println!("第 {} 张 → {who}：合格 / pass", before + 1),
+            _ => {
+                let reasons: Vec<&str> = last["reasons"]
+                    .as_array()
+                    .map(|r| r.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                println!(
+                    "第 {} 张 → {who}：不合格 / fail — {}",
+                    before + 1,
+                    reasons.join("；")
+                );
+            }
+        }
+        std::thread::sleep(pace);
+    }
+
+    let view = client.state()?;
+    let make_up = view["make_up"].as_array().cloned().unwrap_or_default();
+    println!("补拍名单 / make-up list（{} 人）:", make_up.len());
+    for m in &make_up {
+        println!(
+            "  {} 第{}行 {} {}  {}",
+            m["class"].as_str().unwrap_or(""),
+            m["row"],
+            m["name"].as_str().unwrap_or(""),
+            m["id"].as_str().unwrap_or(""),
+            m["reason"].as_str().unwrap_or("")
+        );
+    }
+    println!(
+        "照片 / photos: {}",
+        data.join("output").join("梧州市示例中学").display()
+    );
+    if !a.exit {
+        println!("控制台仍在运行：在浏览器中打开 {url}；按 Ctrl-C 结束。/ The console keeps running; Ctrl-C ends the demo.");
+        while !stop.load(Ordering::Relaxed) && daemon.running() {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+    daemon.stop()?;
+    println!("日志 / log: {}", log_path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The daemon child: stopped with SIGTERM (it releases the camera and finishes its frames).
+struct Daemon {
+    child: Child,
+}
+
+impl Daemon {
+    fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    fn stop(&mut self) -> Result<()> {
+        if self.running() {
+            let pid = nix::unistd::Pid::from_raw(i32::try_from(self.child.id()).unwrap_or(0));
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        }
+        let status = self.child.wait()?;
+        if !status.success() {
+            bail!("rollcall daemon ended with {status}");
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if self.running() {
+            let _ = self.stop();
+        }
+    }
+}
+
+fn wait_for_console(data: &Path, daemon: &mut Daemon, log: &Path) -> Result<Client> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if !daemon.running() {
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            bail!("rollcall daemon stopped:\n{text}");
+        }
+        if data.join("console.json").exists()
+            && let Ok(client) = Client::connect(data)
+        {
+            return Ok(client);
+        }
+        if Instant::now() > deadline {
+            bail!("the console did not start within a minute; see {}", log.display());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Waits until the camera is connected (the virtual one is detected within a second or two).
+fn wait_for_camera(client: &Client) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let camera = client.get_json("/api/camera").unwrap_or(Value::Null);
+        if camera["state"] == "connected" {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("the demo camera did not connect: {camera}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn wait_for_verdict(client: &Client, frames: u64, daemon: &mut Daemon) -> Result<Value> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let view = client.state()?;
+        if view["frames"].as_u64().unwrap_or(0) >= frames
+            && view["last"]["verdict"].as_str().is_some_and(|v| v != "processing")
+        {
+            return Ok(view["last"].clone());
+        }
+        if !daemon.running() {
+            bail!("rollcall daemon stopped");
+        }
+        if Instant::now() > deadline {
+            bail!("no verdict for frame {frames} within a minute");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
