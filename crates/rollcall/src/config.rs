@@ -222,7 +222,11 @@ pub fn check(config: &Config) -> Vec<Finding> {
             message,
         })
     };
-    finding(true, "file", "语法与键名正确 / syntax and keys are right".into());
+    finding(
+        true,
+        "file",
+        "语法与键名正确 / syntax and keys are right".into(),
+    );
 
     // The data folder: exists and writable, or its parent can hold it.
     let data = &config.data;
@@ -268,8 +272,7 @@ pub fn check(config: &Config) -> Vec<Finding> {
         ) {
             Ok(roster) => {
                 let students = roster.students().count();
-                let schools: Vec<String> =
-                    roster.schools.iter().map(|s| s.name.clone()).collect();
+                let schools: Vec<String> = roster.schools.iter().map(|s| s.name.clone()).collect();
                 let ok = students > 0
                     && (schools.len() == 1
                         || config

@@ -168,10 +168,12 @@ async fn supervise(
                     &stop,
                     inbox,
                     &mut |engine, notice| {
-                        console.publish.send_replace(Arc::new(console::Snapshot::new(
-                            engine.state(),
-                            shot_limit,
-                        )));
+                        console
+                            .publish
+                            .send_replace(Arc::new(console::Snapshot::new(
+                                engine.state(),
+                                shot_limit,
+                            )));
                         log_notice(engine, &notice);
                         if let Ok(mut s) = summary.lock() {
                             s.session = session_summary(engine);
@@ -299,7 +301,8 @@ fn camera_summary(status: &Status) -> String {
 
 fn log_event(event: &Event) {
     match event {
-        Event::Frame(f) => tracing::info!(
+        // The camera module logs each stored frame at info already.
+        Event::Frame(f) => tracing::debug!(
             file = %f.path.display(),
             camera_path = %f.camera_path,
             bytes = f.bytes,
@@ -331,7 +334,22 @@ fn log_event(event: &Event) {
 
 fn log_notice(engine: &Engine, notice: &Notice) {
     let text = crate::session_cmd::notice_text(engine, notice);
-    let text = text.trim_end();
+    // One journal entry per notice: its lines joined.
+    let text = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" · ");
+    if text.is_empty() {
+        // Operator commands and reloads: the journal line itself (IDs masked by the writer).
+        if let Notice::Recorded(line) = notice
+            && let Ok(json) = serde_json::to_string(&line.event)
+        {
+            tracing::info!("操作 / recorded: {json}");
+        }
+        return;
+    }
     match notice {
         Notice::Trouble(_) | Notice::ShotLimit { .. } => tracing::warn!("{text}"),
         _ => tracing::info!("{text}"),

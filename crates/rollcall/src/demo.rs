@@ -23,18 +23,45 @@ use crate::console_cmd::Client;
 /// The public-domain frames (US federal government portraits, see
 /// crates/pipeline/tests/data/pd/README.md), in the order the demo shoots them.
 const FRAMES: [(&str, &[u8]); 9] = [
-    ("IMG_1007.JPG", include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1007.JPG")),
-    ("IMG_1014.JPG", include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1014.JPG")),
+    (
+        "IMG_1007.JPG",
+        include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1007.JPG"),
+    ),
+    (
+        "IMG_1014.JPG",
+        include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1014.JPG"),
+    ),
     // A grey wall: fails `background_white`; the next frame is the retake.
-    ("IMG_1028.JPG", include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1028.JPG")),
-    ("IMG_1021.JPG", include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1021.JPG")),
+    (
+        "IMG_1028.JPG",
+        include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1028.JPG"),
+    ),
+    (
+        "IMG_1021.JPG",
+        include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1021.JPG"),
+    ),
     // A tilted head: fails `roll`.
-    ("IMG_1042.JPG", include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1042.JPG")),
-    ("IMG_1007.JPG", include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1007.JPG")),
-    ("IMG_1014.JPG", include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1014.JPG")),
-    ("IMG_1021.JPG", include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1021.JPG")),
+    (
+        "IMG_1042.JPG",
+        include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1042.JPG"),
+    ),
+    (
+        "IMG_1007.JPG",
+        include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1007.JPG"),
+    ),
+    (
+        "IMG_1014.JPG",
+        include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1014.JPG"),
+    ),
+    (
+        "IMG_1021.JPG",
+        include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1021.JPG"),
+    ),
     // A face too small and off-centre: fails, and the student stays on the make-up list.
-    ("IMG_1049.JPG", include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1049.JPG")),
+    (
+        "IMG_1049.JPG",
+        include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1049.JPG"),
+    ),
 ];
 
 /// The demo roster (one class; row 6 has a 15-digit ID, the last row no 序号).
@@ -283,7 +310,9 @@ pub fn run(a: DemoArgs) -> Result<ExitCode> {
         data.join("output").join("梧州市示例中学").display()
     );
     if !a.exit {
-        println!("控制台仍在运行：在浏览器中打开 {url}；按 Ctrl-C 结束。/ The console keeps running; Ctrl-C ends the demo.");
+        println!(
+            "控制台仍在运行：在浏览器中打开 {url}；按 Ctrl-C 结束。/ The console keeps running; Ctrl-C ends the demo."
+        );
         while !stop.load(Ordering::Relaxed) && daemon.running() {
             std::thread::sleep(Duration::from_millis(200));
         }
@@ -337,7 +366,10 @@ fn wait_for_console(data: &Path, daemon: &mut Daemon, log: &Path) -> Result<Clie
             return Ok(client);
         }
         if Instant::now() > deadline {
-            bail!("the console did not start within a minute; see {}", log.display());
+            bail!(
+                "the console did not start within a minute; see {}",
+                log.display()
+            );
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -363,7 +395,9 @@ fn wait_for_verdict(client: &Client, frames: u64, daemon: &mut Daemon) -> Result
     loop {
         let view = client.state()?;
         if view["frames"].as_u64().unwrap_or(0) >= frames
-            && view["last"]["verdict"].as_str().is_some_and(|v| v != "processing")
+            && view["last"]["verdict"]
+                .as_str()
+                .is_some_and(|v| v != "processing")
         {
             return Ok(view["last"].clone());
         }

@@ -177,6 +177,8 @@ pub enum SourceKind {
 
 /// Camera settings (the same with or without libgphoto2 built in).
 #[derive(Debug, Clone, Default)]
+// Read only by the libgphoto2 source; a build without it still parses the settings.
+#[cfg_attr(not(feature = "camera"), allow(dead_code))]
 pub struct CameraOptions {
     /// Only this camera: text in its model name, or its serial number.
     pub model: Option<String>,
@@ -185,7 +187,9 @@ pub struct CameraOptions {
     pub keep_on_card: bool,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, serde::Deserialize, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, serde::Deserialize, serde::Serialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum CaptureTargetOpt {
     Card,
@@ -194,7 +198,9 @@ pub enum CaptureTargetOpt {
     Leave,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, serde::Deserialize, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, serde::Deserialize, serde::Serialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ImageSizeOpt {
     Small,
@@ -294,7 +300,6 @@ impl Source {
         let _ = std::fs::remove_file(&self.socket);
         rest
     }
-
 }
 
 async fn run(args: TetherArgs) -> Result<ExitCode> {

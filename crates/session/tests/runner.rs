@@ -190,3 +190,33 @@ fn frames_dropped_while_running_are_seen_and_a_growing_file_waits() {
     assert_eq!(engine.state().frames.len(), 2);
     assert_eq!(engine.state().frames[1].size, 16 * 6, "the whole file");
 }
+
+#[test]
+fn stopping_lets_the_frame_in_flight_get_its_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut engine = create(&dir.path().join("data"), &rows(1, 2));
+    let spool = dir.path().join("spool");
+    std::fs::create_dir_all(&spool).unwrap();
+    // Any bytes: the pipeline answers with an error verdict for a file that is no JPEG, which
+    // is as much a recorded verdict as a pass.
+    std::fs::write(spool.join("a.jpg"), b"not a picture").unwrap();
+    let stop = AtomicBool::new(false);
+    let mut lines = Vec::new();
+    runner::run(&mut engine, &spool, &options(false), &stop, &mut |_, n| {
+        if let Notice::Recorded(line) = n {
+            // Stop as soon as the frame is taken in: it is still being processed.
+            if matches!(line.event, Event::FrameArrived { .. }) {
+                stop.store(true, Ordering::Relaxed);
+            }
+            lines.push(line.event);
+        }
+    })
+    .unwrap();
+    assert!(
+        matches!(
+            lines.as_slice(),
+            [Event::FrameArrived { .. }, Event::Processed { .. }]
+        ),
+        "{lines:?}"
+    );
+}

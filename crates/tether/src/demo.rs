@@ -102,13 +102,8 @@ pub async fn run(
         let bytes = unique_shot(&frame.bytes, shot);
         let len = bytes.len() as u64;
         let (_, extension) = crate::split_name(std::path::Path::new(&frame.name));
-        let path = store_blocking(
-            Arc::clone(&spool),
-            bytes,
-            "demo".into(),
-            extension.clone(),
-        )
-        .await?;
+        let path =
+            store_blocking(Arc::clone(&spool), bytes, "demo".into(), extension.clone()).await?;
         let _ = events.send(Event::Frame(FrameArrived {
             path,
             camera: MODEL.into(),

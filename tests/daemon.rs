@@ -1,0 +1,788 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! `rollcall daemon` as a field kit runs it: a real process, libgphoto2's virtual camera, a
+//! roster of two classes, the console's API as the operator; a whole photo day with an absent
+//! student, a retake, a cable pull, a roster correction, a SIGKILL and a restart, then `pack`
+//! and `verify`. Also: the sd_notify protocol against a socket this test listens on, the
+//! systemd kit (`systemd-analyze verify`), `rollcall config check`, `rollcall demo`, and the
+//! press-to-verdict benchmark (ignored; `scripts/bench-daemon` runs it).
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{frames_dir, ok, repo, tree};
+use serde_json::{Value, json};
+
+const SCHOOL: &str = "梧州市端到端中学";
+const CLASS1: &str = "初一(1)班";
+const CLASS2: &str = "初一(2)班";
+
+fn rollcall() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_rollcall"))
+}
+
+/// A valid 18-digit ID number (check digit computed) for a child born 2013-01-01.
+fn id(seq: u32) -> String {
+    let base = format!("45042120130101{seq:03}");
+    let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = base
+        .bytes()
+        .zip(weights)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    let check = b"10X98765432"[(sum % 11) as usize] as char;
+    format!("{base}{check}")
+}
+
+fn write_class(dir: &Path, class: &str, students: &[(&str, &str)]) {
+    let mut text = String::from("序号,姓名,性别,身份证号码\n");
+    for (i, (name, id)) in students.iter().enumerate() {
+        text.push_str(&format!("{},{name},男,{id}\n", i + 1));
+    }
+    std::fs::write(dir.join(format!("{class}.csv")), text).unwrap();
+}
+
+/// libgphoto2's virtual camera (scripts/build-vcamera), or `None` off CI when not built.
+fn iolibs() -> Option<PathBuf> {
+    let dir = repo().join("target/vcamera/iolibs");
+    if dir.join("vusb.so").exists() {
+        return Some(dir.canonicalize().unwrap());
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must build the virtual camera first (scripts/build-vcamera)"
+    );
+    eprintln!("skipping: run scripts/build-vcamera to test against the virtual camera");
+    None
+}
+
+/// The world of one photo day: the camera's card and presses, the data folder, the rosters.
+struct Day {
+    root: tempfile::TempDir,
+    iolibs: Option<PathBuf>,
+    presses: u32,
+    config: PathBuf,
+}
+
+impl Day {
+    fn new(iolibs: Option<PathBuf>, source: &str, extra: &str) -> Day {
+        let root = tempfile::tempdir().unwrap();
+        for d in ["card/DCIM/100NIKON", "presses", "images", "home", "roster"] {
+            std::fs::create_dir_all(root.path().join(d)).unwrap();
+        }
+        let config = root.path().join("rollcall.toml");
+        let text = format!(
+            "data = {:?}\nroster = [{:?}]\njobs = 2\n{extra}\n[camera]\nsource = \"{source}\"\n\n[console]\nlisten = \"127.0.0.1:0\"\n",
+            root.path().join("data").display().to_string(),
+            root.path()
+                .join("roster")
+                .join(SCHOOL)
+                .display()
+                .to_string(),
+        );
+        std::fs::write(&config, text).unwrap();
+        Day {
+            root,
+            iolibs,
+            presses: 0,
+            config,
+        }
+    }
+
+    fn path(&self, p: &str) -> PathBuf {
+        self.root.path().join(p)
+    }
+
+    fn data(&self) -> PathBuf {
+        self.path("data")
+    }
+
+    /// The photographer presses the shutter: the camera writes `image` (a unique shot of
+    /// it) onto its card. Returns the bytes the camera wrote.
+    fn press(&mut self, image: &Path) -> Vec<u8> {
+        self.presses += 1;
+        let n = self.presses;
+        let bytes = tether::demo::unique_shot(&std::fs::read(image).unwrap(), u64::from(n));
+        let shot = self.path(&format!("images/{n:04}.JPG"));
+        std::fs::write(&shot, &bytes).unwrap();
+        let tmp = self.path(&format!("presses/.{n}.tmp"));
+        std::fs::write(&tmp, format!("{}\n", shot.display())).unwrap();
+        std::fs::rename(&tmp, self.path(&format!("presses/{n:08}"))).unwrap();
+        bytes
+    }
+
+    fn daemon(&self, log: &str, env: &[(&str, &str)]) -> Daemon {
+        let mut cmd = rollcall();
+        cmd.args(["daemon", "--config"])
+            .arg(&self.config)
+            .env("RUST_LOG", "info")
+            .env("HOME", self.path("home"))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(self.path(log)).unwrap());
+        if let Some(iolibs) = &self.iolibs {
+            cmd.env("IOLIBS", iolibs)
+                .env("VCAMERADIR", self.path("card"))
+                .env("VCAMERA_PRESSES", self.path("presses"))
+                .env("VCAMERA_UNPLUG", self.path("unplugged"));
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let _ = std::fs::remove_file(self.data().join("console.json"));
+        let child = cmd.spawn().unwrap();
+        let mut daemon = Daemon {
+            child,
+            api: None,
+            log: self.path(log),
+        };
+        daemon.connect(&self.data());
+        daemon
+    }
+}
+
+/// The console's API, as the page uses it.
+struct Api {
+    base: String,
+    csrf: String,
+    agent: ureq::Agent,
+}
+
+impl Api {
+    fn get(&self, path: &str) -> Value {
+        self.agent
+            .get(format!("{}{path}", self.base))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_json()
+            .unwrap()
+    }
+
+    fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let mut r = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .header("x-rollcall-csrf", &self.csrf)
+            .send_json(&body)
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.body_mut().read_json().unwrap_or(Value::Null))
+    }
+
+    fn command(&self, body: Value) -> Value {
+        let (status, answer) = self.post("/api/command", body.clone());
+        assert_eq!(status, 200, "{body}: {answer}");
+        answer
+    }
+
+    fn state(&self) -> Value {
+        self.get("/api/state")
+    }
+}
+
+struct Daemon {
+    child: Child,
+    api: Option<Api>,
+    log: PathBuf,
+}
+
+impl Daemon {
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn connect(&mut self, data: &Path) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let info = loop {
+            if let Ok(text) = std::fs::read_to_string(data.join("console.json"))
+                && let Ok(v) = serde_json::from_str::<Value>(&text)
+            {
+                break v;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("the daemon stopped ({status}):\n{}", self.log());
+            }
+            assert!(Instant::now() < deadline, "no console:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let base = info["base"]
+            .as_str()
+            .unwrap()
+            .trim_end_matches('/')
+            .to_string();
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let response = agent.get(format!("{base}/api/state")).call().unwrap();
+        let csrf = response.headers()["x-rollcall-csrf"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        self.api = Some(Api { base, csrf, agent });
+    }
+
+    fn api(&self) -> &Api {
+        self.api.as_ref().unwrap()
+    }
+
+    fn wait(&self, what: &str, pred: impl Fn(&Api) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !pred(self.api()) {
+            assert!(
+                Instant::now() < deadline,
+                "no {what} within 60 s; state {}\nlog:\n{}",
+                self.api().state(),
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn camera(&self, state: &str) {
+        self.wait(&format!("camera {state}"), |api| {
+            api.get("/api/camera")["state"] == state
+        });
+    }
+
+    /// Waits for frame `n` to be recorded.
+    fn frame_arrived(&self, n: u64) {
+        self.wait(&format!("frame {n}"), |api| {
+            api.state()["frames"].as_u64().unwrap_or(0) >= n
+        });
+    }
+
+    /// Waits for frame `n`'s verdict; returns the console's `last`.
+    fn verdict(&self, n: u64) -> Value {
+        self.wait(&format!("verdict of frame {n}"), |api| {
+            let s = api.state();
+            s["frames"].as_u64().unwrap_or(0) >= n
+                && s["last"]["frame"] == n
+                && s["last"]["verdict"] != "processing"
+        });
+        self.api().state()["last"].clone()
+    }
+
+    fn signal(&self, signal: nix::sys::signal::Signal) {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        nix::sys::signal::kill(pid, signal).unwrap();
+    }
+
+    fn terminate(mut self) -> String {
+        self.signal(nix::sys::signal::Signal::SIGTERM);
+        let status = self.child.wait().unwrap();
+        assert!(
+            status.success(),
+            "SIGTERM → exit 0: {status}\n{}",
+            self.log()
+        );
+        self.log()
+    }
+
+    fn kill(mut self) -> String {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        self.log()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn frame(name: &str) -> PathBuf {
+    frames_dir().join(name)
+}
+
+/// What `rollcall photo` makes of these bytes: the photo a filed frame must be.
+fn expected_photo(bytes: &[u8]) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("shot.jpg");
+    std::fs::write(&input, bytes).unwrap();
+    let out = dir.path().join("out");
+    ok(&rollcall()
+        .arg("photo")
+        .arg(&input)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap());
+    std::fs::read(out.join("shot.jpg")).unwrap()
+}
+
+#[test]
+fn a_photo_day_with_the_virtual_camera_survives_a_cable_pull_a_correction_and_a_kill() {
+    let Some(iolibs) = iolibs() else { return };
+    let mut day = Day::new(Some(iolibs), "camera", "");
+    let roster_dir = day.path("roster").join(SCHOOL);
+    std::fs::create_dir_all(&roster_dir).unwrap();
+    let ids: Vec<String> = (1..=6).map(|i| id(i * 2 + 1)).collect();
+    write_class(
+        &roster_dir,
+        CLASS1,
+        &[
+            ("覃思远", &ids[0]),
+            ("莫家俊", &ids[1]),
+            ("蒙晓彤", &ids[2]),
+        ],
+    );
+    let class2 = |d_name: &str| {
+        write_class(
+            &roster_dir,
+            CLASS2,
+            &[(d_name, &ids[3]), ("陈宇航", &ids[4]), ("李诗琪", &ids[5])],
+        )
+    };
+    class2("梁子默");
+
+    let daemon = day.daemon("daemon1.log", &[]);
+    daemon.camera("connected");
+    let api = daemon.api();
+    assert_eq!(api.state()["next"]["name"], "覃思远");
+
+    // Class 1: a pass; a grey wall, then the retake; an absent student.
+    let a = day.press(&frame("IMG_1007.JPG"));
+    let last = daemon.verdict(1);
+    assert_eq!(
+        (&last["verdict"], &last["student"]),
+        (&json!("pass"), &json!("覃思远"))
+    );
+    day.press(&frame("IMG_1028.JPG"));
+    let last = daemon.verdict(2);
+    assert_eq!(last["verdict"], "fail", "{last}");
+    assert!(
+        last["failed"].to_string().contains("background_white"),
+        "{last}"
+    );
+    assert_eq!(
+        api.state()["next"]["name"],
+        "莫家俊",
+        "a failed frame is retaken"
+    );
+    let b = day.press(&frame("IMG_1021.JPG"));
+    assert_eq!(daemon.verdict(3)["verdict"], "pass");
+    assert_eq!(api.state()["next"]["name"], "蒙晓彤");
+    api.command(json!({"command": "skip"}));
+
+    // Class 2, after the cable is pulled and plugged back in.
+    api.command(json!({"command": "class", "class": CLASS2}));
+    std::fs::write(day.path("unplugged"), b"").unwrap();
+    daemon.camera("disconnected");
+    std::fs::remove_file(day.path("unplugged")).unwrap();
+    daemon.camera("connected");
+    let d = day.press(&frame("IMG_1014.JPG"));
+    assert_eq!(daemon.verdict(4)["student"], "梁子默");
+
+    // The school corrects a name: the filed photo is renamed at once.
+    let out2 = day.data().join("output").join(SCHOOL).join(CLASS2);
+    assert!(out2.join(format!("{}-梁子默.jpg", ids[3])).exists());
+    class2("梁子墨");
+    api.command(json!({"command": "reload"}));
+    assert!(out2.join(format!("{}-梁子墨.jpg", ids[3])).exists());
+    assert!(!out2.join(format!("{}-梁子默.jpg", ids[3])).exists());
+
+    // SIGKILL right after the next frame is recorded, before (or while) it is processed.
+    let e = day.press(&frame("IMG_1007.JPG"));
+    daemon.frame_arrived(5);
+    let log1 = daemon.kill();
+
+    let daemon = day.daemon("daemon2.log", &[]);
+    daemon.camera("connected");
+    let last = daemon.verdict(5);
+    assert_eq!(
+        (&last["verdict"], &last["student"]),
+        (&json!("pass"), &json!("陈宇航"))
+    );
+    let f = day.press(&frame("IMG_1021.JPG"));
+    assert_eq!(daemon.verdict(6)["student"], "李诗琪");
+
+    // The console: everyone but the absent student, who is the whole make-up list.
+    let state = daemon.api().state();
+    let make_up: Vec<&str> = state["make_up"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(make_up, ["蒙晓彤"], "{state}");
+    assert_eq!(state["school_progress"], json!({"done": 5, "total": 6}));
+    let log2 = daemon.terminate();
+
+    // Pack (partial: one student is absent) and verify.
+    let data = day.data();
+    let d_str = data.to_str().unwrap();
+    let packed: Value = serde_json::from_str(&ok(&rollcall()
+        .args([
+            "pack",
+            d_str,
+            "--school",
+            SCHOOL,
+            "--allow-incomplete",
+            "--json",
+        ])
+        .output()
+        .unwrap()))
+    .unwrap();
+    assert_eq!(packed[0]["complete"], false, "{packed}");
+    let v = rollcall()
+        .args(["verify", d_str, "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(v.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&v.stdout).unwrap();
+    let defects = report[0]["defects"].as_array().unwrap();
+    assert_eq!(defects.len(), 1, "{report}");
+    assert_eq!(defects[0]["code"], "missing_photo");
+    assert_eq!(defects[0]["class"], CLASS1);
+
+    // Exactly the expected files, names and bytes, in the output and in the zip.
+    let want: BTreeMap<String, Vec<u8>> = [
+        (format!("{CLASS1}/{}-覃思远.jpg", ids[0]), &a),
+        (format!("{CLASS1}/{}-莫家俊.jpg", ids[1]), &b),
+        (format!("{CLASS2}/{}-梁子墨.jpg", ids[3]), &d),
+        (format!("{CLASS2}/{}-陈宇航.jpg", ids[4]), &e),
+        (format!("{CLASS2}/{}-李诗琪.jpg", ids[5]), &f),
+    ]
+    .into_iter()
+    .map(|(name, shot)| (name, expected_photo(shot)))
+    .collect();
+    let output = tree(&data.join("output").join(SCHOOL));
+    let photos: BTreeMap<String, Vec<u8>> = output
+        .iter()
+        .filter(|(k, _)| k.ends_with(".jpg"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    assert_eq!(
+        photos.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>()
+    );
+    assert!(
+        photos == want,
+        "filed photos differ from `rollcall photo` of the same shots"
+    );
+    let sheets: BTreeSet<&String> = output.keys().filter(|k| k.ends_with(".xlsx")).collect();
+    assert_eq!(sheets.len(), 2, "{sheets:?}");
+
+    let unzipped = day.path("unzipped");
+    let zip = data.join("submissions").join(format!("{SCHOOL}.zip"));
+    let out = Command::new("unzip")
+        .arg("-q")
+        .arg(&zip)
+        .arg("-d")
+        .arg(&unzipped)
+        .output()
+        .unwrap();
+    ok(&out);
+    assert_eq!(tree(&unzipped.join(SCHOOL)), output);
+
+    // No full ID number in any log line.
+    for log in [&log1, &log2] {
+        assert!(log.contains("camera connected"), "{log}");
+        for id in &ids {
+            assert!(!log.contains(id.as_str()), "an ID in the log:\n{log}");
+        }
+    }
+}
+
+/// Reads sd_notify datagrams until one satisfies `pred`.
+fn notified(socket: &UnixDatagram, seen: &mut Vec<String>, pred: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut buf = vec![0u8; 4096];
+    loop {
+        if Instant::now() > deadline {
+            let other: Vec<&String> = seen.iter().filter(|m| *m != "WATCHDOG=1").collect();
+            panic!(
+                "not notified; saw {} watchdog pings and {other:?}",
+                seen.len() - other.len()
+            );
+        }
+        match socket.recv(&mut buf) {
+            Ok(n) => {
+                let text = String::from_utf8_lossy(&buf[..n]).trim_end().to_string();
+                seen.push(text.clone());
+                if pred(&text) {
+                    return text;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+#[test]
+fn the_daemon_speaks_sd_notify_ready_status_watchdog_stopping() {
+    let day = Day::new(None, "demo", "");
+    let roster_dir = day.path("roster").join(SCHOOL);
+    std::fs::create_dir_all(&roster_dir).unwrap();
+    write_class(
+        &roster_dir,
+        CLASS1,
+        &[("覃思远", &id(11)), ("莫家俊", &id(13))],
+    );
+
+    let socket_path = day.path("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let daemon = day.daemon(
+        "daemon.log",
+        &[
+            ("NOTIFY_SOCKET", socket_path.to_str().unwrap()),
+            ("WATCHDOG_USEC", "600000"),
+        ],
+    );
+    let mut seen = Vec::new();
+    notified(&socket, &mut seen, |m| m.contains("READY=1"));
+    let status = notified(&socket, &mut seen, |m| m.starts_with("STATUS="));
+    assert!(status.contains("已拍 0/2"), "{status}");
+    // A watchdog period of 0.6 s: pings at least every 0.2 s.
+    for _ in 0..3 {
+        notified(&socket, &mut seen, |m| m == "WATCHDOG=1");
+    }
+    // The demo camera shoots on the console's shutter button; STATUS follows the count.
+    let (code, answer) = daemon.api().post("/api/trigger", json!({}));
+    assert_eq!(code, 200, "{answer}");
+    let last = daemon.verdict(1);
+    assert_eq!(last["verdict"], "pass", "{last}");
+    let status = notified(&socket, &mut seen, |m| m.contains("已拍 1/2"));
+    assert!(status.contains("rollcall demo camera"), "{status}");
+
+    daemon.signal(nix::sys::signal::Signal::SIGTERM);
+    notified(&socket, &mut seen, |m| m.contains("STOPPING=1"));
+    let mut child = daemon;
+    let exit = child.child.wait().unwrap();
+    assert!(exit.success(), "{exit}");
+}
+
+#[test]
+fn config_check_names_the_line_of_an_unknown_key_and_accepts_a_good_file() {
+    let day = Day::new(None, "demo", "");
+    let roster_dir = day.path("roster").join(SCHOOL);
+    std::fs::create_dir_all(&roster_dir).unwrap();
+    write_class(&roster_dir, CLASS1, &[("覃思远", &id(11))]);
+    let good = rollcall()
+        .args(["config", "check"])
+        .arg(&day.config)
+        .output()
+        .unwrap();
+    let text = ok(&good);
+    assert!(text.contains("1 名学生"), "{text}");
+
+    let bad = day.path("bad.toml");
+    std::fs::write(
+        &bad,
+        "data = \"/tmp/x\"\n[camera]\nsource = \"demo\"\ncapture_targt = \"ram\"\n",
+    )
+    .unwrap();
+    let out = rollcall()
+        .args(["config", "check", "--json"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let message = report["findings"][0]["message"].as_str().unwrap();
+    assert!(message.contains("line 4"), "{message}");
+    assert!(message.contains("capture_targt"), "{message}");
+
+    // The documented example is what `config example` prints, and it parses.
+    let example = ok(&rollcall().args(["config", "example"]).output().unwrap());
+    assert_eq!(
+        example,
+        std::fs::read_to_string(repo().join("systemd/rollcall.toml.example")).unwrap()
+    );
+}
+
+#[test]
+fn the_systemd_kit_installs_into_a_root_and_the_unit_verifies() {
+    let root = tempfile::tempdir().unwrap();
+    let out = Command::new(repo().join("systemd/install"))
+        .arg("--root")
+        .arg(root.path())
+        .env("ROLLCALL_BIN", env!("CARGO_BIN_EXE_rollcall"))
+        .output()
+        .unwrap();
+    ok(&out);
+    for f in [
+        "usr/local/bin/rollcall",
+        "etc/systemd/system/rollcall.service",
+        "etc/udev/rules.d/70-rollcall-camera.rules",
+        "etc/tmpfiles.d/rollcall.conf",
+        "etc/rollcall/rollcall.toml",
+    ] {
+        assert!(root.path().join(f).exists(), "{f}");
+    }
+    let unit =
+        std::fs::read_to_string(root.path().join("etc/systemd/system/rollcall.service")).unwrap();
+    for key in [
+        "Type=notify",
+        "WatchdogSec=",
+        "Restart=always",
+        "StateDirectory=rollcall",
+        "Environment=HOME=/var/lib/rollcall",
+        "ProtectSystem=strict",
+        "ProtectHome=yes",
+        "PrivateTmp=yes",
+        "NoNewPrivileges=yes",
+        "SupplementaryGroups=plugdev",
+        "DeviceAllow=char-usb_device rw",
+    ] {
+        assert!(unit.contains(key), "{key}");
+    }
+    let rule = std::fs::read_to_string(
+        root.path()
+            .join("etc/udev/rules.d/70-rollcall-camera.rules"),
+    )
+    .unwrap();
+    assert!(rule.contains("ENV{ID_GPHOTO2}==\"1\"") && rule.contains("SYSTEMD_WANTS"));
+
+    let Ok(analyze) = which("systemd-analyze") else {
+        assert!(std::env::var_os("CI").is_none(), "CI installs systemd");
+        eprintln!("skipping systemd-analyze verify: not installed");
+        return;
+    };
+    // The unit as installed, its ExecStart pointing at the binary laid out in the root.
+    let check = root.path().join("check");
+    std::fs::create_dir_all(&check).unwrap();
+    let bin = root.path().join("usr/local/bin/rollcall");
+    std::fs::write(
+        check.join("rollcall.service"),
+        unit.replace("/usr/local/bin/rollcall", bin.to_str().unwrap()),
+    )
+    .unwrap();
+    let out = Command::new(analyze)
+        .arg("verify")
+        .arg(check.join("rollcall.service"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "systemd-analyze verify: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn which(program: &str) -> Result<PathBuf, ()> {
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+        .ok_or(())
+}
+
+#[test]
+fn the_demo_shows_passes_a_failure_a_skip_and_the_make_up_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let out = rollcall()
+        .args([
+            "demo",
+            "--camera",
+            "builtin",
+            "--exit",
+            "--pace",
+            "0",
+            "--console",
+        ])
+        .arg("127.0.0.1:0")
+        .arg("--data")
+        .arg(&data)
+        .output()
+        .unwrap();
+    let text = ok(&out);
+    assert!(text.contains("合格 / pass"), "{text}");
+    assert!(text.contains("背景不是白色"), "{text}");
+    assert!(text.contains("跳过 / skip: 蒙晓彤"), "{text}");
+    assert!(text.contains("补拍名单 / make-up list（3 人）"), "{text}");
+    let photos = common::walk(&data.join("output"));
+    assert_eq!(photos.len(), 5, "{photos:?}");
+    // A second run recreates its own folder; another folder is never deleted.
+    ok(&rollcall()
+        .args([
+            "demo",
+            "--camera",
+            "builtin",
+            "--exit",
+            "--pace",
+            "0",
+            "--console",
+        ])
+        .arg("127.0.0.1:0")
+        .arg("--data")
+        .arg(&data)
+        .output()
+        .unwrap());
+    let refused = rollcall()
+        .args(["demo", "--exit", "--data"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+}
+
+/// Shutter press on the virtual camera to the verdict on the console's API, over 100 presses
+/// of 24 MP frames. A benchmark, not a test: `scripts/bench-daemon` runs it (release build)
+/// and docs/benchmarks.md keeps the numbers.
+#[test]
+#[ignore = "benchmark: scripts/bench-daemon"]
+fn bench_press_to_verdict() {
+    let Some(iolibs) = iolibs() else { return };
+    let presses: usize = std::env::var("ROLLCALL_BENCH_PRESSES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100);
+    let fixtures = repo().join("../shared/fixtures/frames");
+    let sources: Vec<PathBuf> = [
+        "IMG_7014.JPG",
+        "IMG_7056.JPG",
+        "IMG_7070.JPG",
+        "IMG_7077.JPG",
+    ]
+    .iter()
+    .map(|f| fixtures.join(f))
+    .filter(|p| p.exists())
+    .collect();
+    assert!(!sources.is_empty(), "needs ../shared/fixtures/frames");
+    let mut day = Day::new(Some(iolibs), "camera", "");
+    let roster_dir = day.path("roster").join(SCHOOL);
+    std::fs::create_dir_all(&roster_dir).unwrap();
+    let ids: Vec<String> = (0..presses as u32).map(|i| id(i + 1)).collect();
+    let names: Vec<String> = (0..presses).map(|i| format!("学生{i:03}")).collect();
+    let students: Vec<(&str, &str)> = names
+        .iter()
+        .zip(&ids)
+        .map(|(n, i)| (n.as_str(), i.as_str()))
+        .collect();
+    write_class(&roster_dir, CLASS1, &students);
+    let daemon = day.daemon("bench.log", &[]);
+    daemon.camera("connected");
+    let mut times = Vec::new();
+    for n in 1..=presses {
+        let start = Instant::now();
+        day.press(&sources[n % sources.len()]);
+        daemon.verdict(n as u64);
+        times.push(start.elapsed().as_secs_f64() * 1000.0);
+    }
+    daemon.terminate();
+    times.sort_by(f64::total_cmp);
+    let p = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
+    println!(
+        "press → verdict over {} presses of 24 MP frames: median {:.0} ms, p95 {:.0} ms, min {:.0} ms, max {:.0} ms",
+        times.len(),
+        p(0.5),
+        p(0.95),
+        times[0],
+        times[times.len() - 1]
+    );
+}
