@@ -201,12 +201,18 @@ pub fn run(a: DemoArgs) -> Result<ExitCode> {
         )?),
     };
     let source = if vcamera.is_some() { "camera" } else { "demo" };
+    // The usual port may be taken (another rollcall): any free one will do for a demo.
+    let mut listen = a.console;
+    if std::net::TcpListener::bind(listen).is_err() {
+        println!("{listen} 已被占用，改用任一空闲端口 / in use: any free port");
+        listen.set_port(0);
+    }
     let roster_dir = data.join("名册/梧州市示例中学");
     let config = format!(
         "data = {data:?}\nroster = [{roster:?}]\nshot_limit = 4\n\n[camera]\nsource = \"{source}\"\ndemo_pace = 0\n\n[console]\nlisten = \"{listen}\"\nsounds = true\n",
         data = data.display().to_string(),
         roster = roster_dir.display().to_string(),
-        listen = a.console,
+        listen = listen,
     );
     let config_path = data.join("rollcall.toml");
     std::fs::write(&config_path, config)?;
