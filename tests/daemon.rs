@@ -25,17 +25,9 @@ fn rollcall() -> Command {
     Command::new(env!("CARGO_BIN_EXE_rollcall"))
 }
 
-/// A valid 18-digit ID number (check digit computed) for a child born 2013-01-01.
+/// A valid 18-digit ID number for a child born 2013-01-01.
 fn id(seq: u32) -> String {
-    let base = format!("45042120130101{seq:03}");
-    let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = base
-        .bytes()
-        .zip(weights)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
-    let check = b"10X98765432"[(sum % 11) as usize] as char;
-    format!("{base}{check}")
+    common::with_check_digit(&format!("45042120130101{seq:03}"))
 }
 
 fn write_class(dir: &Path, class: &str, students: &[(&str, &str)]) {
@@ -44,20 +36,6 @@ fn write_class(dir: &Path, class: &str, students: &[(&str, &str)]) {
         text.push_str(&format!("{},{name},男,{id}\n", i + 1));
     }
     std::fs::write(dir.join(format!("{class}.csv")), text).unwrap();
-}
-
-/// libgphoto2's virtual camera (scripts/build-vcamera), or `None` off CI when not built.
-fn iolibs() -> Option<PathBuf> {
-    let dir = repo().join("target/vcamera/iolibs");
-    if dir.join("vusb.so").exists() {
-        return Some(dir.canonicalize().unwrap());
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI must build the virtual camera first (scripts/build-vcamera)"
-    );
-    eprintln!("skipping: run scripts/build-vcamera to test against the virtual camera");
-    None
 }
 
 /// The world of one photo day: the camera's card and presses, the data folder, the rosters.
@@ -319,7 +297,9 @@ fn expected_photo(bytes: &[u8]) -> Vec<u8> {
 
 #[test]
 fn a_photo_day_with_the_virtual_camera_survives_a_cable_pull_a_correction_and_a_kill() {
-    let Some(iolibs) = iolibs() else { return };
+    let Some(iolibs) = common::vcamera_iolibs() else {
+        return;
+    };
     let mut day = Day::new(Some(iolibs), "camera", "");
     let roster_dir = day.path("roster").join(SCHOOL);
     std::fs::create_dir_all(&roster_dir).unwrap();
@@ -685,22 +665,15 @@ fn which(program: &str) -> Result<PathBuf, ()> {
 fn the_demo_shows_passes_a_failure_a_skip_and_the_make_up_list() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("demo");
-    let out = rollcall()
-        .args([
-            "demo",
-            "--camera",
-            "builtin",
-            "--exit",
-            "--pace",
-            "0",
-            "--console",
-        ])
-        .arg("127.0.0.1:0")
-        .arg("--data")
-        .arg(&data)
-        .output()
-        .unwrap();
-    let text = ok(&out);
+    let demo = || {
+        rollcall()
+            .args(["demo", "--camera", "builtin", "--exit", "--pace", "0"])
+            .args(["--console", "127.0.0.1:0", "--data"])
+            .arg(&data)
+            .output()
+            .unwrap()
+    };
+    let text = ok(&demo());
     assert!(text.contains("合格 / pass"), "{text}");
     assert!(text.contains("背景不是白色"), "{text}");
     assert!(text.contains("跳过 / skip: 蒙晓彤"), "{text}");
@@ -708,21 +681,7 @@ fn the_demo_shows_passes_a_failure_a_skip_and_the_make_up_list() {
     let photos = common::walk(&data.join("output"));
     assert_eq!(photos.len(), 5, "{photos:?}");
     // A second run recreates its own folder; another folder is never deleted.
-    ok(&rollcall()
-        .args([
-            "demo",
-            "--camera",
-            "builtin",
-            "--exit",
-            "--pace",
-            "0",
-            "--console",
-        ])
-        .arg("127.0.0.1:0")
-        .arg("--data")
-        .arg(&data)
-        .output()
-        .unwrap());
+    ok(&demo());
     let refused = rollcall()
         .args(["demo", "--exit", "--data"])
         .arg(dir.path())
@@ -737,7 +696,9 @@ fn the_demo_shows_passes_a_failure_a_skip_and_the_make_up_list() {
 #[test]
 #[ignore = "benchmark: scripts/bench-daemon"]
 fn bench_press_to_verdict() {
-    let Some(iolibs) = iolibs() else { return };
+    let Some(iolibs) = common::vcamera_iolibs() else {
+        return;
+    };
     let presses: usize = std::env::var("ROLLCALL_BENCH_PRESSES")
         .ok()
         .and_then(|s| s.parse().ok())

@@ -4,6 +4,8 @@
 //! VCAMERA_PRESSES) and pulling the cable (VCAMERA_UNPLUG). The virtual camera lives inside the
 //! rollcall process, so every test runs its own process.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
@@ -11,19 +13,6 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-
-fn iolibs() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/vcamera/iolibs");
-    if dir.join("vusb.so").exists() {
-        return Some(dir.canonicalize().unwrap());
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI must build the virtual camera first (scripts/build-vcamera)"
-    );
-    eprintln!("skipping: run scripts/build-vcamera to test against the virtual camera");
-    None
-}
 
 /// A virtual camera's world: its card, the photographer's presses, the cable, a private HOME.
 struct VCam {
@@ -35,7 +24,7 @@ struct VCam {
 
 impl VCam {
     fn new() -> Option<VCam> {
-        let iolibs = iolibs()?;
+        let iolibs = common::vcamera_iolibs()?;
         let root = tempfile::tempdir().unwrap();
         for d in ["card/DCIM/100NIKON", "presses", "home", "images"] {
             std::fs::create_dir_all(root.path().join(d)).unwrap();

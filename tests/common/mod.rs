@@ -60,3 +60,31 @@ pub fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         })
         .collect()
 }
+
+/// An 18-character ID number: the 17 digits given and their check digit (ISO 7064 MOD 11-2,
+/// computed here independently of the roster crate).
+pub fn with_check_digit(first17: &str) -> String {
+    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = first17
+        .bytes()
+        .zip(W)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    let check = b"10X98765432"[(sum % 11) as usize] as char;
+    format!("{first17}{check}")
+}
+
+/// libgphoto2's virtual camera (scripts/build-vcamera): its iolibs folder, or `None` off CI
+/// when it has not been built (the test is then skipped, saying so).
+pub fn vcamera_iolibs() -> Option<PathBuf> {
+    let dir = repo().join("target/vcamera/iolibs");
+    if dir.join("vusb.so").exists() {
+        return dir.canonicalize().ok();
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must build the virtual camera first (scripts/build-vcamera)"
+    );
+    eprintln!("skipping: run scripts/build-vcamera to test against the virtual camera");
+    None
+}

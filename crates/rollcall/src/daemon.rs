@@ -58,21 +58,8 @@ pub fn open_or_start(config: &Config) -> Result<Engine> {
             config.data.display()
         ));
     }
-    let roster = crate::inputs::load(
-        &config.roster,
-        chrono::Local::now().date_naive(),
-        config.kindergarten_photos,
-    )?;
-    let sources = config
-        .roster
-        .iter()
-        .map(|p| {
-            std::path::absolute(p)
-                .unwrap_or_else(|_| p.clone())
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
+    let (roster, sources) =
+        crate::session_cmd::load_roster(&config.roster, None, config.kindergarten_photos)?;
     let engine = Engine::create(
         &config.data,
         &roster,

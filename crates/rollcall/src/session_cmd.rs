@@ -295,7 +295,7 @@ fn open(common: &CommonArgs) -> Result<Engine> {
     Ok(engine)
 }
 
-fn load_roster(
+pub(crate) fn load_roster(
     paths: &[PathBuf],
     as_of: Option<NaiveDate>,
     kindergarten_photos: bool,
