@@ -94,6 +94,9 @@ pub struct ConsoleSection {
     pub listen: SocketAddr,
     /// Pass/fail sounds in the console.
     pub sounds: bool,
+    /// The access token beyond loopback; default: one made on first start and kept in
+    /// `<data>/console.token`.
+    pub token: Option<String>,
 }
 
 impl Default for ConsoleSection {
@@ -101,6 +104,7 @@ impl Default for ConsoleSection {
         ConsoleSection {
             listen: SocketAddr::from(([127, 0, 0, 1], 8750)),
             sounds: true,
+            token: None,
         }
     }
 }
@@ -139,6 +143,11 @@ pub fn load(path: &Path) -> Result<Config> {
 
 pub fn parse(text: &str) -> Result<Config> {
     let mut config: Config = toml::from_str(text)?;
+    if let Some(t) = &config.console.token
+        && (t.len() < 16 || !t.chars().all(|c| c.is_ascii_alphanumeric()))
+    {
+        anyhow::bail!("[console] token: at least 16 letters or digits (令牌至少 16 位字母或数字)");
+    }
     if config.jobs == Some(0) {
         anyhow::bail!("jobs = 0: at least one worker is needed (jobs 至少为 1)");
     }
@@ -374,6 +383,14 @@ mod tests {
         let text = format!("{e:#}");
         assert!(text.contains("line 4"), "{text}");
         assert!(text.contains("sorce"), "{text}");
+    }
+
+    #[test]
+    fn a_short_token_is_refused() {
+        let e = parse("data = \"/tmp/x\"\n[console]\ntoken = \"abc\"\n").unwrap_err();
+        assert!(format!("{e:#}").contains("16"), "{e:#}");
+        let c = parse("data = \"/tmp/x\"\n[console]\ntoken = \"abcdefgh12345678\"\n").unwrap();
+        assert_eq!(c.console.token.as_deref(), Some("abcdefgh12345678"));
     }
 
     #[test]

@@ -35,6 +35,16 @@ fn token(data: &Path) -> Result<String> {
     Ok(t)
 }
 
+/// Makes `token` the console's token (the configuration's `[console] token`).
+pub fn set_token(data: &Path, token: &str) -> Result<()> {
+    let path = data.join(TOKEN_FILE);
+    if std::fs::read_to_string(&path).is_ok_and(|t| t.trim() == token) {
+        return Ok(());
+    }
+    session::layout::write_atomic(&path, token.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
 /// A running console; stops when dropped.
 pub struct Running {
     pub url: String,

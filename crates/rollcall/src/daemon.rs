@@ -126,6 +126,9 @@ async fn supervise(
     let mut source = Source::start(source_kind(config)?, &spool)?;
     let shot_limit = config.shot_limit;
     let (remote, inbox) = session::runner::remote();
+    if let Some(token) = &config.console.token {
+        crate::console_cmd::set_token(&config.data, token)?;
+    }
     let console = crate::console_cmd::start(
         &config.data,
         config.console.listen,
