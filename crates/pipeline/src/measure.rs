@@ -189,3 +189,73 @@ fn hair_top(
     let confidence = (contrast_sum / contrast_n.max(1.0) / 100.0).min(1.0);
     (last_hair, false, confidence, backdrop)
 }
+
+/// The standard's geometry as measured on a finished photo (any photo: rollcall's own, or
+/// another tool's), from scratch: decode, detect, landmarks, hair scan. Output pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Geometry {
+    pub width: u32,
+    pub height: u32,
+    /// Eye midpoint from the left edge.
+    pub eye_center_x: f32,
+    /// Cheek to cheek.
+    pub face_width: f32,
+    /// Eye line above the bottom edge.
+    pub eye_line: f32,
+    /// Top of the hair below the top edge.
+    pub head_top: f32,
+    pub faces: usize,
+}
+
+impl Geometry {
+    /// The geometric clauses this photo misses under `profile`, with a margin for the
+    /// re-detection's own error (`tolerance` of the face width; 3 px for the hair top).
+    pub fn misses(&self, profile: &crate::Profile, tolerance: f32) -> Vec<&'static str> {
+        let p = profile;
+        let tol = tolerance * self.face_width;
+        let mut out = Vec::new();
+        if self.width != p.width || self.height != p.height {
+            out.push("resolution");
+        }
+        if self.faces != 1 {
+            out.push("single_face");
+        }
+        if self.eye_center_x < p.eye_center_x[0] - tol
+            || self.eye_center_x > p.eye_center_x[1] + tol
+        {
+            out.push("eye_center_x");
+        }
+        if self.face_width < p.face_width[0] - tol || self.face_width > p.face_width[1] + tol {
+            out.push("face_width");
+        }
+        if self.eye_line < p.eye_line_min - tol {
+            out.push("eye_line");
+        }
+        if self.head_top < p.head_top[0] - 3.0 || self.head_top > p.head_top[1] + 3.0 {
+            out.push("head_top");
+        }
+        out
+    }
+}
+
+/// Measures a finished photo. `Ok(None)` when no face is found in it.
+pub fn geometry(photo: &[u8]) -> Result<Option<Geometry>, crate::PipelineError> {
+    let decoded = crate::decode::decode(photo)?;
+    let frame = &decoded.frame;
+    let faces = crate::detect::faces(frame)?;
+    let Some(first) = faces.first() else {
+        return Ok(None);
+    };
+    let mesh = crate::detect::mesh(frame, first)?;
+    let m = measure(frame, &mesh);
+    let (width, height) = frame.display_size();
+    Ok(Some(Geometry {
+        width,
+        height,
+        eye_center_x: m.eye_mid[0],
+        face_width: m.face_width,
+        eye_line: height as f32 - m.eye_mid[1],
+        head_top: m.eye_mid[1] - m.hair_above_eyes,
+        faces: faces.len(),
+    }))
+}
