@@ -23,8 +23,8 @@ pub const DEFAULT_PATH: &str = "/etc/rollcall/rollcall.toml";
 pub struct Config {
     /// The data folder: journal, originals, output, submissions, spool.
     pub data: PathBuf,
-    /// Roster files or folders. Used to start the session when the data folder has none yet,
-    /// and by the console's "reload roster".
+    /// Roster files or folders. Used to start the session when the data folder has none yet;
+    /// the session remembers them for the console's "reload roster".
     #[serde(default)]
     pub roster: Vec<PathBuf>,
     /// The school, when the data folder (or the rosters) hold more than one.
