@@ -137,7 +137,14 @@ async fn supervise(
         Some(spool.clone()),
         config.console.sounds,
     )?;
-    tracing::info!(url = %console.url, "console / 控制台");
+    // The address without its token: the journal is readable by more people than the console.
+    let address = console
+        .url
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    tracing::info!(url = %address, "console / 控制台 (rollcall console url shows the link with the token)");
     let summary = Arc::new(Mutex::new(Summary {
         camera: "相机：正在连接".into(),
         session: session_summary(&engine),
