@@ -14,7 +14,7 @@ use crate::spec::Profile;
 /// Where the crop puts things, in output pixels, and how.
 #[derive(Debug, Clone, Serialize)]
 pub struct Placement {
-    /// Output pixels per decoded source pixel.
+    /// Output pixels per decoded source pixel (at most the profile's `max_upscale`).
     pub scale: f32,
     /// Output pixels per full-resolution camera pixel.
     pub upscale: f32,
@@ -60,7 +60,7 @@ impl Placement {
     }
 }
 
-/// Solves the placement. `frame_scale` is decoded pixels per camera pixel.
+/// Solves the placement, or the reason no crop of this frame can satisfy the standard.
 pub fn solve(m: &Measures, frame: &Frame, profile: &Profile) -> Result<Placement, CropFailure> {
     if m.roll_deg.abs() > profile.max_roll_deg {
         return Err(CropFailure {
@@ -95,8 +95,11 @@ pub fn solve(m: &Measures, frame: &Frame, profile: &Profile) -> Result<Placement
         }
     }
     let eye_y = head_top + s * m.hair_above_eyes;
+    // Against the decoded pixels the photo is rendered from (a 24 MP frame is decoded at 1/2):
+    // a face that needs more than `max_upscale` of them would come out soft, however many the
+    // camera had. Such a face is far from the camera; the photographer should move closer.
     let upscale = s * frame.scale();
-    if upscale > profile.max_upscale {
+    if s > profile.max_upscale {
         return Err(CropFailure {
             check: "face_width",
             zh: "头像太小，请靠近",

@@ -31,7 +31,7 @@ pub struct Profile {
     pub max_roll_deg: f32,
     /// |nose offset from the cheek midpoint| / face width, at most.
     pub max_yaw: f32,
-    /// Output pixels per camera pixel, at most.
+    /// Output pixels per decoded pixel (the pixels the photo is rendered from), at most.
     pub max_upscale: f32,
     /// Backdrop: mean luminance at least, mean chroma at most, luminance spread at most.
     pub background_min_luma: f32,

@@ -2,7 +2,8 @@
 //! Evaluation over the development fixtures in `../shared/fixtures` (not shipped with the
 //! repository; CI has them). Prints a table and fails when a target is missed:
 //! every white-wall frame passes; grey fails `background_white`; shadow fails
-//! `background_shadow`; rolled fails `roll`; two people and an empty wall fail `single_face`;
+//! `background_shadow`; rolled fails `roll`; a small face off to the side fails `face_width`
+//! ("move closer"); two people and an empty wall fail `single_face`;
 //! every broken file is an error; eye positions within 5 % of the inter-ocular distance
 //! (median ≤ 3 %); every passed photo re-measured is inside every geometric limit.
 
@@ -44,9 +45,7 @@ fn development_fixtures_meet_the_targets() {
         let failed = common::failed(&r);
         let kind = t["kind"].as_str().unwrap();
         let err = common::eye_error(&r, t);
-        if kind != "small_offcentre"
-            && let Some(e) = err
-        {
+        if let Some(e) = err {
             eye_errors.push(e);
             if e > 0.05 {
                 misses.push(format!("{file}: eye error {e:.3} of the IOD"));
@@ -66,6 +65,8 @@ fn development_fixtures_meet_the_targets() {
             "grey" => Some("background_white"),
             "shadow" => Some("background_shadow"),
             "rolled" => Some("roll"),
+            // Found by the detector's second pass, and refused with "move closer".
+            "small_offcentre" => Some("face_width"),
             "two_people" | "empty_wall" => Some("single_face"),
             _ => None,
         };
