@@ -115,9 +115,13 @@ pub struct DemoArgs {
     #[arg(long)]
     exit: bool,
 
-    /// Open the console in the desktop's browser.
+    /// Open the console in the desktop's browser (the default on a desktop, unless --exit).
     #[arg(long)]
     open: bool,
+
+    /// Do not open a browser.
+    #[arg(long, conflicts_with = "open")]
+    no_open: bool,
 }
 
 /// Marks a folder the demo made (and may recreate).
@@ -257,8 +261,21 @@ pub fn run(a: DemoArgs) -> Result<ExitCode> {
         .and_then(|v| v["url"].as_str().map(String::from))
         .unwrap_or_default();
     println!("控制台 / console: {url}");
-    if a.open {
-        let _ = std::process::Command::new("xdg-open").arg(&url).spawn();
+    let desktop =
+        std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    if a.open || (desktop && !a.exit && !a.no_open) {
+        // The browser is a convenience: without one the printed address is enough.
+        match std::process::Command::new("xdg-open")
+            .arg(&url)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+        {
+            Ok(_) => println!("正在浏览器中打开 / opening it in the browser"),
+            Err(e) => {
+                println!("无法打开浏览器（{e}），请手动打开上面的地址 / open the address by hand")
+            }
+        }
     }
     wait_for_camera(&client)?;
 
