@@ -87,9 +87,7 @@ impl Day {
         let bytes = tether::demo::unique_shot(&std::fs::read(image).unwrap(), u64::from(n));
         let shot = self.path(&format!("images/{n:04}.JPG"));
         std::fs::write(&shot, &bytes).unwrap();
-        let tmp = self.path(&format!("presses/.{n}.tmp"));
-        std::fs::write(&tmp, format!("{}\n", shot.display())).unwrap();
-        std::fs::rename(&tmp, self.path(&format!("presses/{n:08}"))).unwrap();
+        common::vcamera_press(&self.path("presses"), n, &[&shot]);
         bytes
     }
 

@@ -68,11 +68,7 @@ impl VCam {
     /// The photographer presses the shutter; the camera writes these files.
     fn press(&mut self, files: &[&Path]) {
         self.presses += 1;
-        let n = self.presses;
-        let tmp = self.path(&format!("presses/.{n}.tmp"));
-        let text: String = files.iter().map(|f| format!("{}\n", f.display())).collect();
-        std::fs::write(&tmp, text).unwrap();
-        std::fs::rename(&tmp, self.path(&format!("presses/{n:08}"))).unwrap();
+        common::vcamera_press(&self.path("presses"), self.presses, files);
     }
 
     fn unplug(&self) {

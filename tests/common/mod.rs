@@ -88,3 +88,16 @@ pub fn vcamera_iolibs() -> Option<PathBuf> {
     eprintln!("skipping: run scripts/build-vcamera to test against the virtual camera");
     None
 }
+
+/// The photographer presses the shutter of the virtual camera: press number `n`, a file in
+/// its `VCAMERA_PRESSES` folder naming the images the camera writes (two: RAW+JPEG), renamed
+/// in whole so the camera never reads half of it.
+pub fn vcamera_press(presses: &Path, n: u32, images: &[&Path]) {
+    let tmp = presses.join(format!(".{n}.tmp"));
+    let text: String = images
+        .iter()
+        .map(|f| format!("{}\n", f.display()))
+        .collect();
+    std::fs::write(&tmp, text).expect("write a press");
+    std::fs::rename(&tmp, presses.join(format!("{n:08}"))).expect("rename a press");
+}

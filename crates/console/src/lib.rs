@@ -418,17 +418,17 @@ async fn reload(console: Shared, state: State) -> Response {
             )
         })?;
         let roster = (loader.0)(&sources).map_err(|m| refused(m.clone(), m))?;
-        let records: Vec<session::StudentRecord> = roster
-            .schools
-            .iter()
-            .filter(|s| s.name == state.school)
-            .flat_map(|s| s.students())
-            .map(session::StudentRecord::from_roster)
-            .collect();
-        let diff = session::reload::diff(&state, &records);
         let line = console
             .remote
             .command(Command::Reload(Box::new(roster), sources))?;
+        // The recorded line holds the school's students as the engine picked them: the diff
+        // against the state before it is what changed.
+        let diff = match &line.event {
+            Event::RosterLoaded { students, .. } => {
+                Some(session::reload::diff(&state, students))
+            }
+            _ => None,
+        };
         Ok::<_, Rejected>((diff, line))
     })
     .await;

@@ -212,7 +212,7 @@ pub enum ImageSizeOpt {
 pub struct Source {
     pub events: mpsc::UnboundedReceiver<Event>,
     /// The last camera status as one line of JSON (what the socket's `status` answers).
-    pub status: Arc<std::sync::Mutex<String>>,
+    status: Arc<std::sync::Mutex<String>>,
     shutdown: watch::Sender<bool>,
     /// The source's task (awaited, it ends when the source stops by itself).
     pub task: tokio::task::JoinHandle<Result<(), tether::TetherError>>,
