@@ -424,9 +424,7 @@ async fn reload(console: Shared, state: State) -> Response {
         // The recorded line holds the school's students as the engine picked them: the diff
         // against the state before it is what changed.
         let diff = match &line.event {
-            Event::RosterLoaded { students, .. } => {
-                Some(session::reload::diff(&state, students))
-            }
+            Event::RosterLoaded { students, .. } => Some(session::reload::diff(&state, students)),
             _ => None,
         };
         Ok::<_, Rejected>((diff, line))
