@@ -8,7 +8,7 @@ use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer
 use serde::Serialize;
 
 use crate::measure::{Measures, Point};
-use crate::raster::{Frame, Rgb};
+use crate::raster::{Affine, Frame, Rgb};
 use crate::spec::Profile;
 
 /// Where the crop puts things, in output pixels, and how.
@@ -39,13 +39,18 @@ pub struct CropFailure {
 impl Placement {
     /// Maps an output point to source display coordinates (decoded raster).
     pub fn to_source(&self, m: &Measures, u: f32, v: f32) -> Point {
-        let (dx, dy) = ((u - self.eye_x) / self.scale, (v - self.eye_y) / self.scale);
-        let t = self.rotation_deg.to_radians();
-        let (c, s) = (t.cos(), t.sin());
-        [
-            m.eye_mid[0] + dx * c - dy * s,
-            m.eye_mid[1] + dx * s + dy * c,
-        ]
+        let (x, y) = self.source_map(m).apply(u, v);
+        [x, y]
+    }
+
+    /// [`Placement::to_source`] as an affine map: the eye midpoint's output position goes to
+    /// its source position, turned by the roll and scaled.
+    pub fn source_map(&self, m: &Measures) -> Affine {
+        Affine::scale_shift(1.0, 1.0, -self.eye_x, -self.eye_y).then(&Affine::rotate_scale(
+            self.rotation_deg.to_radians(),
+            1.0 / self.scale,
+            m.eye_mid,
+        ))
     }
 
     /// Maps a source point to output coordinates.
@@ -172,13 +177,10 @@ pub fn render(frame: &Frame, m: &Measures, p: &Placement, profile: &Profile) -> 
         w as f32 / inter.width as f32,
         h as f32 / inter.height as f32,
     );
-    for y in 0..inter.height {
-        for x in 0..inter.width {
-            let s = p.to_source(m, (x as f32 + 0.5) * kx, (y as f32 + 0.5) * ky);
-            let px = frame.sample(s[0], s[1]);
-            inter.put(x, y, px.map(|c| c.round().clamp(0.0, 255.0) as u8));
-        }
-    }
+    frame.warp_into(
+        &Affine::scale_shift(kx, ky, 0.0, 0.0).then(&p.source_map(m)),
+        &mut inter,
+    );
     let resized = Image::from_vec_u8(inter.width, inter.height, inter.data, PixelType::U8x3)
         .ok()
         .and_then(|src| {
@@ -202,12 +204,6 @@ pub fn render(frame: &Frame, m: &Measures, p: &Placement, profile: &Profile) -> 
 /// Bilinear warp straight to the output size.
 fn warp(frame: &Frame, m: &Measures, p: &Placement, w: u32, h: u32) -> Rgb {
     let mut out = Rgb::new(w, h);
-    for v in 0..h {
-        for u in 0..w {
-            let s = p.to_source(m, u as f32 + 0.5, v as f32 + 0.5);
-            let px = frame.sample(s[0], s[1]);
-            out.put(u, v, px.map(|c| c.round().clamp(0.0, 255.0) as u8));
-        }
-    }
+    frame.warp_into(&p.source_map(m), &mut out);
     out
 }

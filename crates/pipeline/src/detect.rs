@@ -2,15 +2,16 @@
 //! (468 landmarks), converted to ONNX (see `models/convert.sh`, Apache-2.0, `models/NOTICE`),
 //! embedded in the binary and run with tract. No network, no files at run time.
 //!
-//! Both models see small inputs (192×192) sampled straight from the stored frame through the
-//! EXIF orientation, with area averaging, so the frame is never rotated or resized as a whole.
+//! Every model sees a small input (192×192, 64×64 for Iris) sampled straight from the stored
+//! frame through one affine map (model input → display → stored pixels, the EXIF orientation
+//! included), with area averaging, so the frame is never rotated or resized as a whole.
 
 use std::sync::{Arc, OnceLock};
 
 use tract_onnx::prelude::*;
 
 use crate::PipelineError;
-use crate::raster::Frame;
+use crate::raster::{Affine, Frame};
 
 const DETECTOR: &[u8] = include_bytes!("../models/face_detection_full_range.onnx");
 const MESH: &[u8] = include_bytes!("../models/face_landmark.onnx");
@@ -90,57 +91,47 @@ impl Detection {
     }
 }
 
-/// A 192×192 input: `map(u, v)` gives the display point of input pixel centre (u, v) and
-/// `footprint` the input pixel's size in display pixels, for area averaging.
+/// A `size`×`size` model input: `map` takes input pixel coordinates to display points, and
+/// `footprint` is an input pixel's size in display pixels, for area averaging. Points outside
+/// the picture read as black (letterbox).
 fn sample_input(
     frame: &Frame,
-    map: impl Fn(f32, f32) -> (f32, f32),
+    map: &Affine,
     footprint: f32,
-    range: (f32, f32),
-) -> Tensor {
-    sample_input_sized(frame, map, footprint, range, SIZE)
-}
-
-fn sample_input_sized(
-    frame: &Frame,
-    map: impl Fn(f32, f32) -> (f32, f32),
-    footprint: f32,
-    range: (f32, f32),
+    (lo, hi): (f32, f32),
     size: usize,
-) -> Tensor {
-    let (dw, dh) = frame.display_size();
-    let (dw, dh) = (dw as f32, dh as f32);
+) -> Result<Tensor, PipelineError> {
+    let to = frame.stored_map(map);
+    let (sw, sh) = (frame.stored.width as f32, frame.stored.height as f32);
     // Supersample up to 3×3 points per input pixel (bilinear taps: enough against aliasing).
     let n = ((footprint / 2.0).ceil() as usize).clamp(1, 3);
-    let step = footprint / n as f32;
-    let (lo, hi) = range;
-    let mut input = tract_ndarray::Array4::<f32>::zeros((1, 3, size, size));
+    let offsets: Vec<f32> = (0..n).map(|i| (i as f32 + 0.5) / n as f32 - 0.5).collect();
+    let norm = (hi - lo) / (255.0 * (n * n) as f32);
+    let plane = size * size;
+    let mut buf = vec![0.0f32; 3 * plane];
     for v in 0..size {
         for u in 0..size {
             let mut acc = [0.0f32; 3];
-            let mut count = 0.0;
-            for j in 0..n {
-                for i in 0..n {
-                    let du = (i as f32 + 0.5) * step / footprint - 0.5;
-                    let dv = (j as f32 + 0.5) * step / footprint - 0.5;
-                    let (x, y) = map(u as f32 + 0.5 + du, v as f32 + 0.5 + dv);
-                    if x < 0.0 || y < 0.0 || x >= dw || y >= dh {
-                        count += 1.0; // letterbox: black
+            for &dv in &offsets {
+                for &du in &offsets {
+                    let (x, y) = to.apply(u as f32 + 0.5 + du, v as f32 + 0.5 + dv);
+                    if x < 0.0 || y < 0.0 || x >= sw || y >= sh {
                         continue;
                     }
-                    let p = frame.sample(x, y);
+                    let p = frame.stored.sample(x, y);
                     for c in 0..3 {
                         acc[c] += p[c];
                     }
-                    count += 1.0;
                 }
             }
-            for c in 0..3 {
-                input[[0, c, v, u]] = lo + (acc[c] / count / 255.0) * (hi - lo);
+            for (c, a) in acc.iter().enumerate() {
+                buf[c * plane + v * size + u] = lo + a * norm;
             }
         }
     }
-    input.into_tensor()
+    tract_ndarray::Array4::from_shape_vec((1, 3, size, size), buf)
+        .map(IntoTensor::into_tensor)
+        .map_err(|e| PipelineError::Model(e.to_string()))
 }
 
 fn sigmoid(x: f32) -> f32 {
@@ -227,7 +218,8 @@ fn detect_in(
 ) -> Result<Vec<Detection>, PipelineError> {
     let models = models()?;
     let k = side / SIZE as f32;
-    let input = sample_input(frame, |u, v| (ox + u * k, oy + v * k), k, (-1.0, 1.0));
+    let map = Affine::scale_shift(k, k, ox, oy);
+    let input = sample_input(frame, &map, k, (-1.0, 1.0), SIZE)?;
     let out = infer(&models.detector, input)?;
     let (boxes, scores) = (&out[0], &out[1]);
     let grid = SIZE / 4; // one anchor per cell of a stride-4 grid
@@ -298,18 +290,16 @@ pub fn mesh(frame: &Frame, det: &Detection) -> Result<Mesh, PipelineError> {
     );
     let side = (det.bbox[2] - det.bbox[0]).max(det.bbox[3] - det.bbox[1]) * 1.5;
     let k = side / SIZE as f32;
-    let (cos, sin) = (angle.cos(), angle.sin());
-    let map = move |u: f32, v: f32| {
-        let (du, dv) = ((u - SIZE as f32 / 2.0) * k, (v - SIZE as f32 / 2.0) * k);
-        (cx + du * cos - dv * sin, cy + du * sin + dv * cos)
-    };
-    let input = sample_input(frame, map, k, (0.0, 1.0));
+    let half = SIZE as f32 / 2.0;
+    let map = Affine::scale_shift(1.0, 1.0, -half, -half)
+        .then(&Affine::rotate_scale(angle, k, [cx, cy]));
+    let input = sample_input(frame, &map, k, (0.0, 1.0), SIZE)?;
     let out = infer(&models.mesh, input)?;
     let (raw, flag) = (&out[0], &out[1]);
     let points = raw
         .chunks_exact(3)
         .map(|p| {
-            let (x, y) = map(p[0], p[1]);
+            let (x, y) = map.apply(p[0], p[1]);
             [x, y, p[2] * k]
         })
         .collect();
@@ -338,19 +328,19 @@ pub fn iris_center(
     let side = width * 2.3;
     let n = IRIS_SIZE as f32;
     let k = side / n;
-    let (cos, sin) = (angle.cos(), angle.sin());
-    let map = move |u: f32, v: f32| {
-        let u = if flip { n - u } else { u };
-        let (du, dv) = ((u - n / 2.0) * k, (v - n / 2.0) * k);
-        (cx + du * cos - dv * sin, cy + du * sin + dv * cos)
+    let mirror = if flip {
+        Affine::scale_shift(-1.0, 1.0, n / 2.0, -n / 2.0)
+    } else {
+        Affine::scale_shift(1.0, 1.0, -n / 2.0, -n / 2.0)
     };
-    let input = sample_input_sized(frame, map, k, (0.0, 1.0), IRIS_SIZE);
+    let map = mirror.then(&Affine::rotate_scale(angle, k, [cx, cy]));
+    let input = sample_input(frame, &map, k, (0.0, 1.0), IRIS_SIZE)?;
     let out = infer(&models.iris, input)?;
     let v = &out[1];
     if v.len() < 2 {
         return Err(PipelineError::Model("iris output too short".into()));
     }
-    let (x, y) = map(v[0], v[1]);
+    let (x, y) = map.apply(v[0], v[1]);
     Ok([x, y])
 }
 

@@ -97,16 +97,22 @@ impl Orientation {
     /// Maps a display point to the stored raster (continuous coordinates). `w`,`h` are the
     /// stored dimensions.
     pub fn to_stored(self, x: f32, y: f32, w: f32, h: f32) -> (f32, f32) {
-        match self.0 {
-            2 => (w - x, y),
-            3 => (w - x, h - y),
-            4 => (x, h - y),
-            5 => (y, x),
-            6 => (y, h - x),
-            7 => (w - y, h - x),
-            8 => (w - y, x),
-            _ => (x, y),
-        }
+        self.stored_affine(w, h).apply(x, y)
+    }
+
+    /// [`Orientation::to_stored`] as an affine map.
+    pub fn stored_affine(self, w: f32, h: f32) -> Affine {
+        let (a, b, c, d, e, f) = match self.0 {
+            2 => (-1.0, 0.0, w, 0.0, 1.0, 0.0),
+            3 => (-1.0, 0.0, w, 0.0, -1.0, h),
+            4 => (1.0, 0.0, 0.0, 0.0, -1.0, h),
+            5 => (0.0, 1.0, 0.0, 1.0, 0.0, 0.0),
+            6 => (0.0, 1.0, 0.0, -1.0, 0.0, h),
+            7 => (0.0, -1.0, w, -1.0, 0.0, h),
+            8 => (0.0, -1.0, w, 1.0, 0.0, 0.0),
+            _ => (1.0, 0.0, 0.0, 0.0, 1.0, 0.0),
+        };
+        Affine { a, b, c, d, e, f }
     }
 
     /// Maps a stored point to display coordinates (inverse of [`Orientation::to_stored`]).
@@ -120,6 +126,68 @@ impl Orientation {
             7 => (h - y, w - x),
             8 => (y, w - x),
             _ => (x, y),
+        }
+    }
+}
+
+/// An affine map of the plane: (u, v) → (a·u + b·v + c, d·u + e·v + f). Every sampler composes
+/// its own map (model input or photo pixel → display point) with the orientation's (display →
+/// stored) once, then walks the stored raster with additions only.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Affine {
+    pub a: f32,
+    pub b: f32,
+    pub c: f32,
+    pub d: f32,
+    pub e: f32,
+    pub f: f32,
+}
+
+impl Affine {
+    /// A rotation by `angle` (radians) and uniform `scale` about the origin, then a shift:
+    /// (u, v) → `origin` + R(angle)·(u, v)·scale.
+    pub fn rotate_scale(angle: f32, scale: f32, origin: [f32; 2]) -> Affine {
+        let (cos, sin) = (angle.cos() * scale, angle.sin() * scale);
+        Affine {
+            a: cos,
+            b: -sin,
+            c: origin[0],
+            d: sin,
+            e: cos,
+            f: origin[1],
+        }
+    }
+
+    /// (u, v) → (u·kx + dx, v·ky + dy).
+    pub fn scale_shift(kx: f32, ky: f32, dx: f32, dy: f32) -> Affine {
+        Affine {
+            a: kx,
+            b: 0.0,
+            c: dx,
+            d: 0.0,
+            e: ky,
+            f: dy,
+        }
+    }
+
+    #[inline]
+    pub fn apply(&self, u: f32, v: f32) -> (f32, f32) {
+        (
+            self.a * u + self.b * v + self.c,
+            self.d * u + self.e * v + self.f,
+        )
+    }
+
+    /// This map, then `next`.
+    pub fn then(&self, next: &Affine) -> Affine {
+        let q = next;
+        Affine {
+            a: q.a * self.a + q.b * self.d,
+            b: q.a * self.b + q.b * self.e,
+            c: q.a * self.c + q.b * self.f + q.c,
+            d: q.d * self.a + q.e * self.d,
+            e: q.d * self.b + q.e * self.e,
+            f: q.d * self.c + q.e * self.f + q.f,
         }
     }
 }
@@ -155,6 +223,33 @@ impl Frame {
                 .to_stored(x, y, self.stored.width as f32, self.stored.height as f32);
         self.stored.sample(sx, sy)
     }
+
+    /// `map` (display coordinates) followed by the orientation: straight to stored pixels.
+    pub fn stored_map(&self, map: &Affine) -> Affine {
+        map.then(
+            &self
+                .orientation
+                .stored_affine(self.stored.width as f32, self.stored.height as f32),
+        )
+    }
+
+    /// Fills `out` with bilinear samples: output pixel centre (x + ½, y + ½) comes from the
+    /// display point `map` gives. One affine step per pixel, no per-pixel trigonometry.
+    pub fn warp_into(&self, map: &Affine, out: &mut Rgb) {
+        let to = self.stored_map(map);
+        let width = out.width as usize;
+        for (y, row) in out.data.chunks_exact_mut(width * 3).enumerate() {
+            let (mut sx, mut sy) = to.apply(0.5, y as f32 + 0.5);
+            for px in row.chunks_exact_mut(3) {
+                let p = self.stored.sample(sx, sy);
+                for c in 0..3 {
+                    px[c] = p[c].round().clamp(0.0, 255.0) as u8;
+                }
+                sx += to.a;
+                sy += to.d;
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -181,6 +276,19 @@ mod tests {
                 let (bx, by) = o.to_display(sx, sy, w, h);
                 assert!((bx - x).abs() < 1e-3 && (by - y).abs() < 1e-3, "{o:?}");
             }
+        }
+    }
+
+    #[test]
+    fn composed_maps_agree_with_applying_one_after_the_other() {
+        let p = Affine::rotate_scale(0.3, 1.7, [10.0, -4.0]);
+        let q = Orientation(7).stored_affine(300.0, 200.0);
+        let pq = p.then(&q);
+        for (u, v) in [(0.0, 0.0), (12.5, 3.25), (-7.0, 40.0)] {
+            let (x, y) = p.apply(u, v);
+            let want = q.apply(x, y);
+            let got = pq.apply(u, v);
+            assert!((want.0 - got.0).abs() < 1e-3 && (want.1 - got.1).abs() < 1e-3);
         }
     }
 
