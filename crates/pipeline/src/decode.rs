@@ -159,8 +159,7 @@ mod turbo {
     pub(super) fn decode(bytes: &[u8]) -> Result<Option<(Rgb, u32, u32)>, PipelineError> {
         let mut decompressor = Decompressor::new().map_err(corrupt)?;
         let header = decompressor.read_header(bytes).map_err(corrupt)?;
-        if matches!(header.colorspace, Colorspace::CMYK | Colorspace::YCCK) || header.is_lossless
-        {
+        if matches!(header.colorspace, Colorspace::CMYK | Colorspace::YCCK) || header.is_lossless {
             return Ok(None);
         }
         // The library reports sizes as C ints (JPEG allows at most 65535), so they fit u32.
@@ -383,6 +382,9 @@ mod tests {
         let cut = &bytes[..bytes.len() / 3];
         assert!(matches!(decode(cut), Err(PipelineError::Corrupt(_))));
         let header_only = &bytes[..600];
-        assert!(matches!(decode(header_only), Err(PipelineError::Corrupt(_))));
+        assert!(matches!(
+            decode(header_only),
+            Err(PipelineError::Corrupt(_))
+        ));
     }
 }

@@ -8,6 +8,7 @@
 
 use std::sync::{Arc, OnceLock};
 
+use fast_image_resize::FilterType;
 use tract_onnx::prelude::*;
 
 use crate::PipelineError;
@@ -101,31 +102,49 @@ fn sample_input(
     (lo, hi): (f32, f32),
     size: usize,
 ) -> Result<Tensor, PipelineError> {
-    let to = frame.stored_map(map);
-    let (sw, sh) = (frame.stored.width as f32, frame.stored.height as f32);
+    // Area averaging: a reduced copy of the region (box filter) when an input pixel spans
+    // several frame pixels, then a few bilinear taps per input pixel.
+    let (w, h) = (size as f32, size as f32);
+    let corners = [(0.0, 0.0), (w, 0.0), (0.0, h), (w, h)].map(|(u, v)| map.apply(u, v));
+    let reduced = frame.reduced(&corners, 1.0 / footprint, FilterType::Box);
+    let (img, to, footprint) = match &reduced {
+        Some(r) => (
+            &r.image,
+            frame.stored_map(map).then(&r.from_stored),
+            footprint * r.scale,
+        ),
+        None => (&frame.stored, frame.stored_map(map), footprint),
+    };
+    let (sw, sh) = (img.width as f32, img.height as f32);
     // Supersample up to 3×3 points per input pixel (bilinear taps: enough against aliasing).
     let n = ((footprint / 2.0).ceil() as usize).clamp(1, 3);
     let offsets: Vec<f32> = (0..n).map(|i| (i as f32 + 0.5) / n as f32 - 0.5).collect();
     let norm = (hi - lo) / (255.0 * (n * n) as f32);
     let plane = size * size;
     let mut buf = vec![0.0f32; 3 * plane];
-    for v in 0..size {
-        for u in 0..size {
-            let mut acc = [0.0f32; 3];
-            for &dv in &offsets {
-                for &du in &offsets {
-                    let (x, y) = to.apply(u as f32 + 0.5 + du, v as f32 + 0.5 + dv);
-                    if x < 0.0 || y < 0.0 || x >= sw || y >= sh {
-                        continue;
+    // Tile by tile, for the same reason as `Frame::warp_into`: neighbouring taps share memory.
+    const TILE: usize = 8;
+    for tv in (0..size).step_by(TILE) {
+        for tu in (0..size).step_by(TILE) {
+            for v in tv..(tv + TILE).min(size) {
+                for u in tu..(tu + TILE).min(size) {
+                    let mut acc = [0.0f32; 3];
+                    for &dv in &offsets {
+                        for &du in &offsets {
+                            let (x, y) = to.apply(u as f32 + 0.5 + du, v as f32 + 0.5 + dv);
+                            if x < 0.0 || y < 0.0 || x >= sw || y >= sh {
+                                continue;
+                            }
+                            let p = img.sample(x, y);
+                            for c in 0..3 {
+                                acc[c] += p[c];
+                            }
+                        }
                     }
-                    let p = frame.stored.sample(x, y);
-                    for c in 0..3 {
-                        acc[c] += p[c];
+                    for (c, a) in acc.iter().enumerate() {
+                        buf[c * plane + v * size + u] = lo + a * norm;
                     }
                 }
-            }
-            for (c, a) in acc.iter().enumerate() {
-                buf[c * plane + v * size + u] = lo + a * norm;
             }
         }
     }
@@ -291,8 +310,8 @@ pub fn mesh(frame: &Frame, det: &Detection) -> Result<Mesh, PipelineError> {
     let side = (det.bbox[2] - det.bbox[0]).max(det.bbox[3] - det.bbox[1]) * 1.5;
     let k = side / SIZE as f32;
     let half = SIZE as f32 / 2.0;
-    let map = Affine::scale_shift(1.0, 1.0, -half, -half)
-        .then(&Affine::rotate_scale(angle, k, [cx, cy]));
+    let map =
+        Affine::scale_shift(1.0, 1.0, -half, -half).then(&Affine::rotate_scale(angle, k, [cx, cy]));
     let input = sample_input(frame, &map, k, (0.0, 1.0), SIZE)?;
     let out = infer(&models.mesh, input)?;
     let (raw, flag) = (&out[0], &out[1]);

@@ -2,6 +2,8 @@
 //! picture a viewer shows (EXIF orientation). Frames are never rotated as a whole: every
 //! sampler maps display coordinates to stored ones.
 
+use fast_image_resize::images::{Image, ImageRef};
+use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use serde::Serialize;
 
 /// 8-bit RGB pixels, row-major.
@@ -39,7 +41,9 @@ impl Rgb {
     pub fn sample(&self, x: f32, y: f32) -> [f32; 3] {
         let fx = (x - 0.5).clamp(0.0, (self.width - 1) as f32);
         let fy = (y - 0.5).clamp(0.0, (self.height - 1) as f32);
-        let (x0, y0) = (fx.floor() as u32, fy.floor() as u32);
+        // Both are clamped to ≥ 0, so truncation is floor (f32::floor is a libm call on
+        // baseline x86-64, and this runs a million times per frame).
+        let (x0, y0) = (fx as u32, fy as u32);
         let (x1, y1) = ((x0 + 1).min(self.width - 1), (y0 + 1).min(self.height - 1));
         let (ax, ay) = (fx - x0 as f32, fy - y0 as f32);
         let (p00, p10, p01, p11) = (
@@ -234,20 +238,169 @@ impl Frame {
     }
 
     /// Fills `out` with bilinear samples: output pixel centre (x + ½, y + ½) comes from the
-    /// display point `map` gives. One affine step per pixel, no per-pixel trigonometry.
+    /// display point `map` gives.
     pub fn warp_into(&self, map: &Affine, out: &mut Rgb) {
-        let to = self.stored_map(map);
-        let width = out.width as usize;
-        for (y, row) in out.data.chunks_exact_mut(width * 3).enumerate() {
-            let (mut sx, mut sy) = to.apply(0.5, y as f32 + 0.5);
-            for px in row.chunks_exact_mut(3) {
-                let p = self.stored.sample(sx, sy);
-                for c in 0..3 {
-                    px[c] = p[c].round().clamp(0.0, 255.0) as u8;
+        self.stored.warp_into(&self.stored_map(map), out);
+    }
+
+    /// The stored pixels under a display region (the bounding box of `corners`, plus room for
+    /// the filter), reduced by `scale` (< 1) with `filter`, and the map from stored
+    /// coordinates into the copy. `None` when there is nothing to reduce (scale near 1, the
+    /// region outside the frame): sample the stored pixels directly then.
+    ///
+    /// This is how every big reduction is done: fast_image_resize filters the region row by
+    /// row with SIMD, then the caller's warp needs one bilinear tap per pixel. Sampling the
+    /// stored frame directly took 3×3 taps per pixel for the same anti-aliasing and cost more
+    /// than the models (13 ms per 192² input, 15 ms for the photo, on a 24 MP frame).
+    pub fn reduced(
+        &self,
+        corners: &[(f32, f32)],
+        scale: f32,
+        filter: FilterType,
+    ) -> Option<Reduced> {
+        if !(scale > 0.0 && scale < 0.9) {
+            return None;
+        }
+        let to = self
+            .orientation
+            .stored_affine(self.stored.width as f32, self.stored.height as f32);
+        let (mut x0, mut y0, mut x1, mut y1) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
+        for &(x, y) in corners {
+            let (sx, sy) = to.apply(x, y);
+            (x0, y0, x1, y1) = (x0.min(sx), y0.min(sy), x1.max(sx), y1.max(sy));
+        }
+        // The filter reaches ~3 reduced pixels beyond the region.
+        let margin = 3.0 / scale;
+        let (w, h) = (self.stored.width as f32, self.stored.height as f32);
+        let (x0, y0) = (
+            (x0 - margin).max(0.0).floor(),
+            (y0 - margin).max(0.0).floor(),
+        );
+        let (x1, y1) = ((x1 + margin).min(w).ceil(), (y1 + margin).min(h).ceil());
+        if x1 - x0 < 1.0 || y1 - y0 < 1.0 {
+            return None;
+        }
+        let dw = ((x1 - x0) * scale).ceil().max(1.0) as u32;
+        let dh = ((y1 - y0) * scale).ceil().max(1.0) as u32;
+        let src = ImageRef::new(
+            self.stored.width,
+            self.stored.height,
+            &self.stored.data,
+            PixelType::U8x3,
+        )
+        .ok()?;
+        let mut dst = Image::new(dw, dh, PixelType::U8x3);
+        let options = ResizeOptions::new()
+            .crop(
+                f64::from(x0),
+                f64::from(y0),
+                f64::from(x1 - x0),
+                f64::from(y1 - y0),
+            )
+            .resize_alg(ResizeAlg::Convolution(filter));
+        Resizer::new().resize(&src, &mut dst, &options).ok()?;
+        let (kx, ky) = (dw as f32 / (x1 - x0), dh as f32 / (y1 - y0));
+        Some(Reduced {
+            image: Rgb {
+                width: dw,
+                height: dh,
+                data: dst.into_vec(),
+            },
+            from_stored: Affine::scale_shift(kx, ky, -x0 * kx, -y0 * ky),
+            scale: kx.max(ky),
+        })
+    }
+}
+
+/// A reduced copy of part of a frame's stored pixels ([`Frame::reduced`]).
+#[derive(Debug)]
+pub struct Reduced {
+    pub image: Rgb,
+    /// Stored coordinates → coordinates in `image`.
+    pub from_stored: Affine,
+    /// `image` pixels per stored pixel.
+    pub scale: f32,
+}
+
+impl Rgb {
+    /// Fills `out` with bilinear samples of this raster: output pixel centre (x + ½, y + ½)
+    /// comes from the point `to` gives. One affine step per pixel, and tile by tile: a portrait
+    /// frame is stored landscape, so an output row walks down a stored column; a 32×32 tile
+    /// keeps the pixels it reads in cache. Tiles whose samples all fall inside the raster take
+    /// an integer path (16.16 fixed-point coordinates, 8-bit weights, no clamping): the float
+    /// sampler cost 23 ns a pixel, and a photo warps 630,000 of them.
+    pub fn warp_into(&self, to: &Affine, out: &mut Rgb) {
+        const TILE: usize = 32;
+        let (w, h) = (out.width as usize, out.height as usize);
+        // The integer path needs every sample's top-left tap at ≥ 0 and its right and lower
+        // neighbours inside: pixel-corner coordinates (centre − ½) in [0, size − 1), with a
+        // margin for the fixed-point steps. The extremes of an affine map over a tile are at
+        // its corner samples.
+        let (xmax, ymax) = (self.width as f32 - 1.01, self.height as f32 - 1.01);
+        for ty in (0..h).step_by(TILE) {
+            for tx in (0..w).step_by(TILE) {
+                let (tw, th) = (TILE.min(w - tx), TILE.min(h - ty));
+                let inside = [(0, 0), (tw - 1, 0), (0, th - 1), (tw - 1, th - 1)]
+                    .iter()
+                    .all(|&(dx, dy)| {
+                        let (x, y) = to.apply((tx + dx) as f32 + 0.5, (ty + dy) as f32 + 0.5);
+                        (0.01..xmax).contains(&(x - 0.5)) && (0.01..ymax).contains(&(y - 0.5))
+                    });
+                for y in ty..ty + th {
+                    let (sx, sy) = to.apply(tx as f32 + 0.5, y as f32 + 0.5);
+                    let start = (y * w + tx) * 3;
+                    let row = &mut out.data[start..start + tw * 3];
+                    if inside {
+                        self.warp_row_fixed(sx - 0.5, sy - 0.5, to.a, to.d, row);
+                    } else {
+                        self.warp_row_float(sx, sy, to.a, to.d, row);
+                    }
                 }
-                sx += to.a;
-                sy += to.d;
             }
+        }
+    }
+
+    fn warp_row_float(&self, mut sx: f32, mut sy: f32, dx: f32, dy: f32, row: &mut [u8]) {
+        for px in row.chunks_exact_mut(3) {
+            let p = self.sample(sx, sy);
+            for c in 0..3 {
+                // `as u8` saturates: rounding without a libm call.
+                px[c] = (p[c] + 0.5) as u8;
+            }
+            sx += dx;
+            sy += dy;
+        }
+    }
+
+    /// `x`, `y`: the first sample in pixel-corner coordinates, known to be inside with its
+    /// right and lower neighbours for the whole row.
+    fn warp_row_fixed(&self, x: f32, y: f32, dx: f32, dy: f32, row: &mut [u8]) {
+        const ONE: f32 = 65536.0;
+        let stride = self.width as usize * 3;
+        let (mut fx, mut fy) = ((x * ONE) as i64, (y * ONE) as i64);
+        let (sx, sy) = ((dx * ONE) as i64, (dy * ONE) as i64);
+        for px in row.chunks_exact_mut(3) {
+            let (x0, y0) = ((fx.max(0) >> 16) as usize, (fy.max(0) >> 16) as usize);
+            let (ax, ay) = (((fx >> 8) & 255) as u32, ((fy >> 8) & 255) as u32);
+            let i = y0 * stride + x0 * 3;
+            let (Some(top), Some(bottom)) = (
+                self.data.get(i..i + 6),
+                self.data.get(i + stride..i + stride + 6),
+            ) else {
+                // Unreachable by the caller's check; stay correct rather than panic.
+                let p = self.sample(x + 0.5, y + 0.5);
+                px.copy_from_slice(&p.map(|v| (v + 0.5) as u8));
+                fx += sx;
+                fy += sy;
+                continue;
+            };
+            for c in 0..3 {
+                let t = u32::from(top[c]) * (256 - ax) + u32::from(top[c + 3]) * ax;
+                let b = u32::from(bottom[c]) * (256 - ax) + u32::from(bottom[c + 3]) * ax;
+                px[c] = ((t * (256 - ay) + b * ay + 32768) >> 16) as u8;
+            }
+            fx += sx;
+            fy += sy;
         }
     }
 }
@@ -290,6 +443,30 @@ mod tests {
             let got = pq.apply(u, v);
             assert!((want.0 - got.0).abs() < 1e-3 && (want.1 - got.1).abs() < 1e-3);
         }
+    }
+
+    #[test]
+    fn the_integer_warp_matches_the_float_sampler() {
+        let mut src = Rgb::new(120, 90);
+        for (i, v) in src.data.iter_mut().enumerate() {
+            *v = ((i * 37 + i / 360 * 11) % 256) as u8;
+        }
+        // Mostly inside, partly outside (the float path with clamping), turned and reduced.
+        let to = Affine::rotate_scale(0.08, 1.3, [-6.0, 4.0]);
+        let mut out = Rgb::new(100, 70);
+        src.warp_into(&to, &mut out);
+        let mut worst = 0;
+        for y in 0..70 {
+            for x in 0..100 {
+                let (sx, sy) = to.apply(x as f32 + 0.5, y as f32 + 0.5);
+                let want = src.sample(sx, sy);
+                let got = out.pixel(x, y);
+                for c in 0..3 {
+                    worst = worst.max((want[c] - f32::from(got[c])).abs().round() as i32);
+                }
+            }
+        }
+        assert!(worst <= 2, "largest difference {worst}");
     }
 
     #[test]
