@@ -316,6 +316,7 @@ mod tests {
     }
 
     /// Mean absolute difference per channel value.
+    #[cfg(feature = "turbo")]
     fn mean_diff(a: &Rgb, b: &Rgb) -> f64 {
         assert_eq!((a.width, a.height), (b.width, b.height));
         let sum: u64 = a
