@@ -2,9 +2,10 @@
 //! (468 landmarks), converted to ONNX (see `models/convert.sh`, Apache-2.0, `models/NOTICE`),
 //! embedded in the binary and run with tract. No network, no files at run time.
 //!
-//! Every model sees a small input (192×192, 64×64 for Iris) sampled straight from the stored
-//! frame through one affine map (model input → display → stored pixels, the EXIF orientation
-//! included), with area averaging, so the frame is never rotated or resized as a whole.
+//! Every model sees a small input (192×192, 64×64 for Iris): its region of the stored frame is
+//! box-filtered to about the input's resolution ([`Frame::reduced`]), then sampled through one
+//! affine map (model input → display → stored pixels, the EXIF orientation included). The frame
+//! is never rotated as a whole.
 
 use std::sync::{Arc, OnceLock};
 
@@ -122,29 +123,23 @@ fn sample_input(
     let norm = (hi - lo) / (255.0 * (n * n) as f32);
     let plane = size * size;
     let mut buf = vec![0.0f32; 3 * plane];
-    // Tile by tile, for the same reason as `Frame::warp_into`: neighbouring taps share memory.
-    const TILE: usize = 8;
-    for tv in (0..size).step_by(TILE) {
-        for tu in (0..size).step_by(TILE) {
-            for v in tv..(tv + TILE).min(size) {
-                for u in tu..(tu + TILE).min(size) {
-                    let mut acc = [0.0f32; 3];
-                    for &dv in &offsets {
-                        for &du in &offsets {
-                            let (x, y) = to.apply(u as f32 + 0.5 + du, v as f32 + 0.5 + dv);
-                            if x < 0.0 || y < 0.0 || x >= sw || y >= sh {
-                                continue;
-                            }
-                            let p = img.sample(x, y);
-                            for c in 0..3 {
-                                acc[c] += p[c];
-                            }
-                        }
+    for v in 0..size {
+        for u in 0..size {
+            let mut acc = [0.0f32; 3];
+            for &dv in &offsets {
+                for &du in &offsets {
+                    let (x, y) = to.apply(u as f32 + 0.5 + du, v as f32 + 0.5 + dv);
+                    if x < 0.0 || y < 0.0 || x >= sw || y >= sh {
+                        continue;
                     }
-                    for (c, a) in acc.iter().enumerate() {
-                        buf[c * plane + v * size + u] = lo + a * norm;
+                    let p = img.sample(x, y);
+                    for c in 0..3 {
+                        acc[c] += p[c];
                     }
                 }
+            }
+            for (c, a) in acc.iter().enumerate() {
+                buf[c * plane + v * size + u] = lo + a * norm;
             }
         }
     }

@@ -470,6 +470,43 @@ mod tests {
     }
 
     #[test]
+    fn a_reduced_copy_is_sampled_where_the_display_point_is() {
+        // Stored 400×300: left half red, right half blue; shown turned (orientation 6, so the
+        // display is 300×400 and the stored left half is the display's top half).
+        let mut stored = Rgb::new(400, 300);
+        for y in 0..300 {
+            for x in 0..400 {
+                stored.put(x, y, if x < 200 { [255, 0, 0] } else { [0, 0, 255] });
+            }
+        }
+        let frame = Frame {
+            stored,
+            orientation: Orientation(6),
+            full_width: 300,
+            full_height: 400,
+        };
+        let region = [(20.0, 20.0), (280.0, 20.0), (20.0, 380.0), (280.0, 380.0)];
+        let r = frame.reduced(&region, 0.25, FilterType::Box).unwrap();
+        assert!(
+            r.image.width <= 110 && r.image.height <= 85,
+            "{:?}",
+            (r.image.width, r.image.height)
+        );
+        let to = frame
+            .stored_map(&Affine::scale_shift(1.0, 1.0, 0.0, 0.0))
+            .then(&r.from_stored);
+        let at = |x: f32, y: f32| {
+            let (u, v) = to.apply(x, y);
+            r.image.sample(u, v)
+        };
+        let top = at(150.0, 60.0);
+        let bottom = at(150.0, 340.0);
+        assert!(top[0] > 250.0 && top[2] < 5.0, "{top:?}");
+        assert!(bottom[2] > 250.0 && bottom[0] < 5.0, "{bottom:?}");
+        assert!(frame.reduced(&region, 0.95, FilterType::Box).is_none());
+    }
+
+    #[test]
     fn orientation_6_is_a_clockwise_view_of_the_stored_pixels() {
         // Stored 3x2, displayed 2x3 rotated clockwise: the stored bottom-left corner is the
         // displayed top-left.
