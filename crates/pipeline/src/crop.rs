@@ -165,11 +165,14 @@ pub fn solve(m: &Measures, frame: &Frame, profile: &Profile) -> Result<Placement
 pub fn render(frame: &Frame, m: &Measures, p: &Placement, profile: &Profile) -> Rgb {
     let (w, h) = (profile.width, profile.height);
     let map = p.source_map(m);
-    if p.scale >= 0.8 {
-        // Little or no reduction: a direct bilinear warp is as good as a resize.
+    let direct = || {
         let mut out = Rgb::new(w, h);
         frame.warp_into(&map, &mut out);
-        return out;
+        out
+    };
+    if p.scale >= 0.8 {
+        // Little or no reduction: a direct bilinear warp is as good as a resize.
+        return direct();
     }
     let factor = (1.0 / p.scale).min(2.0);
     let (iw, ih) = (
@@ -198,10 +201,6 @@ pub fn render(frame: &Frame, m: &Measures, p: &Placement, profile: &Profile) -> 
             data,
         },
         // The resizer refuses only impossible sizes; fall back to the direct warp.
-        None => {
-            let mut out = Rgb::new(w, h);
-            frame.warp_into(&map, &mut out);
-            out
-        }
+        None => direct(),
     }
 }

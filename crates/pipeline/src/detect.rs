@@ -94,8 +94,8 @@ impl Detection {
 }
 
 /// A `size`×`size` model input: `map` takes input pixel coordinates to display points, and
-/// `footprint` is an input pixel's size in display pixels, for area averaging. Points outside
-/// the picture read as black (letterbox).
+/// `footprint` is an input pixel's size in display pixels. Points outside the picture read as
+/// black (letterbox).
 fn sample_input(
     frame: &Frame,
     map: &Affine,
@@ -103,42 +103,30 @@ fn sample_input(
     (lo, hi): (f32, f32),
     size: usize,
 ) -> Result<Tensor, PipelineError> {
-    // Area averaging: a reduced copy of the region (box filter) when an input pixel spans
-    // several frame pixels, then a few bilinear taps per input pixel.
+    // Area averaging: the region is box-filtered to about the input's resolution, so one
+    // bilinear tap per input pixel is enough (the copy's pixel is at most an input pixel).
+    // Without a copy (an input pixel spans about one frame pixel or less) the frame is
+    // sampled directly.
     let (w, h) = (size as f32, size as f32);
     let corners = [(0.0, 0.0), (w, 0.0), (0.0, h), (w, h)].map(|(u, v)| map.apply(u, v));
     let reduced = frame.reduced(&corners, 1.0 / footprint, FilterType::Box);
-    let (img, to, footprint) = match &reduced {
-        Some(r) => (
-            &r.image,
-            frame.stored_map(map).then(&r.from_stored),
-            footprint * r.scale,
-        ),
-        None => (&frame.stored, frame.stored_map(map), footprint),
+    let (img, to) = match &reduced {
+        Some(r) => (&r.image, frame.stored_map(map).then(&r.from_stored)),
+        None => (&frame.stored, frame.stored_map(map)),
     };
     let (sw, sh) = (img.width as f32, img.height as f32);
-    // Supersample up to 3×3 points per input pixel (bilinear taps: enough against aliasing).
-    let n = ((footprint / 2.0).ceil() as usize).clamp(1, 3);
-    let offsets: Vec<f32> = (0..n).map(|i| (i as f32 + 0.5) / n as f32 - 0.5).collect();
-    let norm = (hi - lo) / (255.0 * (n * n) as f32);
+    let norm = (hi - lo) / 255.0;
     let plane = size * size;
     let mut buf = vec![0.0f32; 3 * plane];
     for v in 0..size {
         for u in 0..size {
-            let mut acc = [0.0f32; 3];
-            for &dv in &offsets {
-                for &du in &offsets {
-                    let (x, y) = to.apply(u as f32 + 0.5 + du, v as f32 + 0.5 + dv);
-                    if x < 0.0 || y < 0.0 || x >= sw || y >= sh {
-                        continue;
-                    }
-                    let p = img.sample(x, y);
-                    for c in 0..3 {
-                        acc[c] += p[c];
-                    }
-                }
-            }
-            for (c, a) in acc.iter().enumerate() {
+            let (x, y) = to.apply(u as f32 + 0.5, v as f32 + 0.5);
+            let p = if x < 0.0 || y < 0.0 || x >= sw || y >= sh {
+                [0.0; 3]
+            } else {
+                img.sample(x, y)
+            };
+            for (c, a) in p.iter().enumerate() {
                 buf[c * plane + v * size + u] = lo + a * norm;
             }
         }
@@ -146,6 +134,15 @@ fn sample_input(
     tract_ndarray::Array4::from_shape_vec((1, 3, size, size), buf)
         .map(IntoTensor::into_tensor)
         .map_err(|e| PipelineError::Model(e.to_string()))
+}
+
+/// Input pixel coordinates of an `n`×`n` model input → display points: the input's centre at
+/// `centre`, turned by `angle`, `k` display pixels per input pixel, mirrored left–right when
+/// `mirror` (the Iris model knows one eye; the other is shown to it mirrored).
+fn square_map(n: f32, angle: f32, k: f32, centre: [f32; 2], mirror: bool) -> Affine {
+    let flip = if mirror { -1.0 } else { 1.0 };
+    Affine::scale_shift(flip, 1.0, -flip * n / 2.0, -n / 2.0)
+        .then(&Affine::rotate_scale(angle, k, centre))
 }
 
 fn sigmoid(x: f32) -> f32 {
@@ -304,9 +301,7 @@ pub fn mesh(frame: &Frame, det: &Detection) -> Result<Mesh, PipelineError> {
     );
     let side = (det.bbox[2] - det.bbox[0]).max(det.bbox[3] - det.bbox[1]) * 1.5;
     let k = side / SIZE as f32;
-    let half = SIZE as f32 / 2.0;
-    let map =
-        Affine::scale_shift(1.0, 1.0, -half, -half).then(&Affine::rotate_scale(angle, k, [cx, cy]));
+    let map = square_map(SIZE as f32, angle, k, [cx, cy], false);
     let input = sample_input(frame, &map, k, (0.0, 1.0), SIZE)?;
     let out = infer(&models.mesh, input)?;
     let (raw, flag) = (&out[0], &out[1]);
@@ -342,12 +337,7 @@ pub fn iris_center(
     let side = width * 2.3;
     let n = IRIS_SIZE as f32;
     let k = side / n;
-    let mirror = if flip {
-        Affine::scale_shift(-1.0, 1.0, n / 2.0, -n / 2.0)
-    } else {
-        Affine::scale_shift(1.0, 1.0, -n / 2.0, -n / 2.0)
-    };
-    let map = mirror.then(&Affine::rotate_scale(angle, k, [cx, cy]));
+    let map = square_map(n, angle, k, [cx, cy], flip);
     let input = sample_input(frame, &map, k, (0.0, 1.0), IRIS_SIZE)?;
     let out = infer(&models.iris, input)?;
     let v = &out[1];

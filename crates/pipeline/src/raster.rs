@@ -222,19 +222,19 @@ impl Frame {
     /// Bilinear sample at display coordinates of the decoded raster.
     #[inline]
     pub fn sample(&self, x: f32, y: f32) -> [f32; 3] {
-        let (sx, sy) =
-            self.orientation
-                .to_stored(x, y, self.stored.width as f32, self.stored.height as f32);
+        let (sx, sy) = self.display_to_stored().apply(x, y);
         self.stored.sample(sx, sy)
+    }
+
+    /// Display coordinates of the decoded raster → stored pixels (the orientation).
+    pub fn display_to_stored(&self) -> Affine {
+        self.orientation
+            .stored_affine(self.stored.width as f32, self.stored.height as f32)
     }
 
     /// `map` (display coordinates) followed by the orientation: straight to stored pixels.
     pub fn stored_map(&self, map: &Affine) -> Affine {
-        map.then(
-            &self
-                .orientation
-                .stored_affine(self.stored.width as f32, self.stored.height as f32),
-        )
+        map.then(&self.display_to_stored())
     }
 
     /// Fills `out` with bilinear samples: output pixel centre (x + ½, y + ½) comes from the
@@ -261,9 +261,7 @@ impl Frame {
         if !(scale > 0.0 && scale < 0.9) {
             return None;
         }
-        let to = self
-            .orientation
-            .stored_affine(self.stored.width as f32, self.stored.height as f32);
+        let to = self.display_to_stored();
         let (mut x0, mut y0, mut x1, mut y1) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
         for &(x, y) in corners {
             let (sx, sy) = to.apply(x, y);
@@ -387,8 +385,9 @@ impl Rgb {
                 self.data.get(i..i + 6),
                 self.data.get(i + stride..i + stride + 6),
             ) else {
-                // Unreachable by the caller's check; stay correct rather than panic.
-                let p = self.sample(x + 0.5, y + 0.5);
+                // Unreachable by the caller's check; stay correct rather than panic: the float
+                // sampler at this pixel's centre.
+                let p = self.sample(fx as f32 / ONE + 0.5, fy as f32 / ONE + 0.5);
                 px.copy_from_slice(&p.map(|v| (v + 0.5) as u8));
                 fx += sx;
                 fy += sy;
@@ -492,9 +491,7 @@ mod tests {
             "{:?}",
             (r.image.width, r.image.height)
         );
-        let to = frame
-            .stored_map(&Affine::scale_shift(1.0, 1.0, 0.0, 0.0))
-            .then(&r.from_stored);
+        let to = frame.display_to_stored().then(&r.from_stored);
         let at = |x: f32, y: f32| {
             let (u, v) = to.apply(x, y);
             r.image.sample(u, v)
