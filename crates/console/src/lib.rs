@@ -3,16 +3,30 @@
 //!
 //! The session runs on its own thread ([`session::runner`]); the console sees it through a
 //! [`Snapshot`] published after every change (a `watch` channel) and changes it only through
-//! the session's [`Remote`]. Security: bound to loopback the console is open to the machine's
-//! user; bound elsewhere every request needs the token (a `?token=` link once, then a cookie).
-//! Every state-changing request is a POST with the per-process CSRF token in a header and, when
-//! the browser sends one, a same-origin `Origin`. Images are served by frame number, never by a
-//! path from the request.
+//! the session's [`Remote`].
+//!
+//! Security, in the order a request meets it:
+//! - [`serve`] caps the number of connections and gives each 10 s to send its headers, so idle
+//!   half-requests cannot take the console (or the process's file descriptors) away;
+//! - the `Host` header must be an IP address, a localhost name or a configured name (a page of
+//!   another site that resolves its own name to this machine — DNS rebinding — is refused);
+//! - bound beyond loopback, every request needs the token: a `?token=` link once (GET only,
+//!   then an HttpOnly cookie), the cookie, or `Authorization: Bearer`; compared in constant time;
+//! - every POST carries the per-process CSRF token in a header and, when the browser sends one,
+//!   a same-origin `Origin`;
+//! - every answer has a Content-Security-Policy (scripts and styles only from the console
+//!   itself), `X-Frame-Options: DENY` and `nosniff`; error bodies never echo the request.
+//!
+//! Images are served by frame number, never by a path from the request, and never through a
+//! symlink. On shutdown ([`Console::shutdown`]) the event streams end, so a stop is prompt
+//! whatever number of pages are open.
 
 pub mod view;
 
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Path, Query, Request, State as AxumState};
@@ -25,8 +39,9 @@ use serde::Deserialize;
 use serde_json::json;
 use session::event::{Event, Move};
 use session::runner::{Rejected, Remote, Request as Command};
-use session::{Layout, State};
+use session::{Engine, Layout, State};
 use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 pub use view::View;
 
@@ -38,10 +53,11 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    pub fn new(state: &State, shot_limit: usize) -> Snapshot {
+    /// The session as the engine has it now, with the data disk's health.
+    pub fn of(engine: &Engine, shot_limit: usize) -> Snapshot {
         Snapshot {
-            view: view::build(state, shot_limit),
-            state: state.clone(),
+            view: view::build(engine.state(), engine.health(), shot_limit),
+            state: engine.state().clone(),
         }
     }
 }
@@ -75,17 +91,39 @@ pub struct Console {
     pub loader: Option<Loader>,
     /// Pass/fail sounds in the page.
     pub sounds: bool,
+    /// Where the console listens (its address is an allowed `Host`).
+    pub bound: SocketAddr,
+    /// Host names besides IP addresses and localhost that may reach the console (the names a
+    /// tablet uses for this laptop).
+    pub hosts: Vec<String>,
+    /// Cancelled when the process stops: event streams end and [`serve`] returns.
+    pub shutdown: CancellationToken,
 }
 
 type Shared = Arc<Console>;
 
 const PAGE: &str = include_str!("../static/index.html");
+const SCRIPT: &str = include_str!("../static/app.js");
+const STYLE: &str = include_str!("../static/app.css");
 const TOKEN_COOKIE: &str = "rollcall_token";
+
+/// Connections served at once; more are closed at once (a page holds one or two).
+pub const MAX_CONNECTIONS: usize = 128;
+/// Time a connection has to send a request's headers.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a stop waits for requests in progress before closing their connections.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// Scripts and styles from the console itself only; nothing may frame it.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+                   connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// The console's routes.
 pub fn router(console: Shared) -> Router {
     Router::new()
         .route("/", get(page))
+        .route("/app.js", get(script))
+        .route("/app.css", get(style))
         .route("/api/state", get(state))
         .route("/api/events", get(events))
         .route("/api/command", post(command))
@@ -94,26 +132,60 @@ pub fn router(console: Shared) -> Router {
         .route("/api/search", get(search))
         .route("/api/photo/{frame}", get(photo))
         .route("/api/original/{frame}", get(original))
+        .fallback(not_found)
         .layer(middleware::from_fn_with_state(console.clone(), guard))
+        .layer(middleware::from_fn(secure_headers))
         .with_state(console)
 }
 
-/// Serves until `shutdown` completes.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    console: Shared,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, router(console))
-        .with_graceful_shutdown(shutdown)
-        .await
+/// Serves until the console's shutdown token is cancelled: at most [`MAX_CONNECTIONS`]
+/// connections, each with [`HEADER_TIMEOUT`] to send its headers. On shutdown the event streams
+/// end and requests in progress get [`SHUTDOWN_GRACE`] to finish.
+pub async fn serve(listener: tokio::net::TcpListener, console: Shared) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let shutdown = console.shutdown.clone();
+    let app = router(console);
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    loop {
+        let (stream, _) = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors or the like: wait a moment, never spin.
+                    tracing::warn!(error = %e, "console: cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+            // Full: close at once rather than hold a descriptor for an idle stranger.
+            drop(stream);
+            continue;
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_TIMEOUT)
+            .keep_alive(true);
+        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
+    Ok(())
 }
 
 /// A random token (hex), from the kernel's generator.
 pub fn random_token() -> std::io::Result<String> {
-    use std::io::Read;
     let mut bytes = [0u8; 16];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
@@ -123,6 +195,65 @@ fn error(status: StatusCode, zh: &str, en: &str) -> Response {
         axum::Json(json!({ "error": { "zh": zh, "en": en } })),
     )
         .into_response()
+}
+
+/// Every answer: the security headers, and no caching unless the handler said otherwise.
+async fn secure_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn not_found() -> Response {
+    error(StatusCode::NOT_FOUND, "没有这个页面", "not found")
+}
+
+/// True for a `Host` header that may reach the console: an IP address (the bound one, or any
+/// when bound to all addresses; loopback always), a localhost name, or a configured name. A
+/// name a foreign site controls (DNS rebinding) is none of these.
+pub fn host_allowed(host: &str, bound: SocketAddr, names: &[String]) -> bool {
+    let name = match host.rsplit_once(':') {
+        // `[::1]:8750`, `127.0.0.1:8750`, `name:8750`; a bare IPv6 address has more colons.
+        Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) && !h.ends_with(':') => h,
+        _ => host,
+    };
+    let name = name.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = name.parse::<IpAddr>() {
+        return ip.is_loopback() || bound.ip().is_unspecified() || ip == bound.ip();
+    }
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    name == "localhost"
+        || name.ends_with(".localhost")
+        || names.iter().any(|n| n.eq_ignore_ascii_case(&name))
+}
+
+fn same_token(given: Option<&str>, token: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    given.is_some_and(|g| bool::from(g.as_bytes().ct_eq(token.as_bytes())))
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
 }
 
 fn cookie_token(headers: &HeaderMap) -> Option<String> {
@@ -136,31 +267,34 @@ fn cookie_token(headers: &HeaderMap) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
-#[derive(Debug, Deserialize)]
-struct TokenQuery {
-    token: Option<String>,
-}
-
-/// Token (when listening beyond loopback) and CSRF checks, before any handler.
-async fn guard(
-    AxumState(console): AxumState<Shared>,
-    Query(query): Query<TokenQuery>,
-    request: Request,
-    next: Next,
-) -> Response {
+/// Host, token (when listening beyond loopback) and CSRF checks, before any handler.
+async fn guard(AxumState(console): AxumState<Shared>, request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    if !host.is_some_and(|h| host_allowed(h, console.bound, &console.hosts)) {
+        return error(
+            StatusCode::MISDIRECTED_REQUEST,
+            "不允许用这个地址访问控制台（请用 rollcall console url 显示的地址；局域网名称请在配置 [console] hosts 中添加）",
+            "this host name may not reach the console (use the address `rollcall console url` shows; add LAN names to [console] hosts)",
+        );
+    }
+    let post = request.method() == axum::http::Method::POST;
     if let Some(token) = &console.token {
-        let from_query = query.token.as_deref() == Some(token.as_str());
-        let from_cookie = cookie_token(request.headers()).as_deref() == Some(token.as_str());
-        if !from_query && !from_cookie {
+        let from_query = !post && same_token(query_token(request.uri()).as_deref(), token);
+        let from_cookie = same_token(cookie_token(headers).as_deref(), token);
+        let from_header = same_token(bearer(headers), token);
+        if !from_query && !from_cookie && !from_header {
             return error(
                 StatusCode::UNAUTHORIZED,
                 "需要访问令牌：请用 rollcall console url 显示的链接打开",
                 "a token is required: open the link `rollcall console url` shows",
             );
         }
-        if from_query && request.method() == axum::http::Method::GET {
-            // Remember the token in a cookie and drop it from the address bar.
-            let mut response = Redirect::to(request.uri().path()).into_response();
+        if from_query {
+            // Remember the token in a cookie and drop it from the address bar. The target is
+            // always a path on this console (`//other.site/` would leave it).
+            let path = format!("/{}", request.uri().path().trim_start_matches(['/', '\\']));
+            let mut response = Redirect::to(&path).into_response();
             let cookie = format!("{TOKEN_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict");
             if let Ok(value) = HeaderValue::from_str(&cookie) {
                 response.headers_mut().insert(header::SET_COOKIE, value);
@@ -168,9 +302,7 @@ async fn guard(
             return response;
         }
     }
-    if request.method() == axum::http::Method::POST {
-        let headers = request.headers();
-        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    if post {
         if let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
             let same = host.is_some_and(|h| {
                 origin == format!("http://{h}") || origin == format!("https://{h}")
@@ -184,7 +316,7 @@ async fn guard(
             }
         }
         let csrf = headers.get("x-rollcall-csrf").and_then(|v| v.to_str().ok());
-        if csrf != Some(console.csrf.as_str()) {
+        if !same_token(csrf, &console.csrf) {
             return error(
                 StatusCode::FORBIDDEN,
                 "页面已过期，请刷新后重试",
@@ -195,12 +327,35 @@ async fn guard(
     next.run(request).await
 }
 
+/// The `token` query parameter, if any.
+fn query_token(uri: &axum::http::Uri) -> Option<String> {
+    #[derive(Deserialize)]
+    struct TokenQuery {
+        token: Option<String>,
+    }
+    Query::<TokenQuery>::try_from_uri(uri)
+        .ok()
+        .and_then(|q| q.0.token)
+}
+
 async fn page(AxumState(console): AxumState<Shared>) -> Html<String> {
     let sounds = if console.sounds { "on" } else { "off" };
     Html(
         PAGE.replace("{{CSRF}}", &console.csrf)
             .replace("{{SOUNDS}}", sounds),
     )
+}
+
+async fn script() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        SCRIPT,
+    )
+        .into_response()
+}
+
+async fn style() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE).into_response()
 }
 
 async fn state(AxumState(console): AxumState<Shared>) -> Response {
@@ -213,7 +368,9 @@ async fn state(AxumState(console): AxumState<Shared>) -> Response {
 }
 
 async fn events(AxumState(console): AxumState<Shared>) -> impl IntoResponse {
+    use futures_util::StreamExt;
     let rx = console.snapshot.clone();
+    let stopped = console.shutdown.clone().cancelled_owned();
     let stream = futures_util::stream::unfold((rx, true), |(mut rx, first)| async move {
         if !first && rx.changed().await.is_err() {
             return None;
@@ -222,7 +379,9 @@ async fn events(AxumState(console): AxumState<Shared>) -> impl IntoResponse {
         let data = serde_json::to_string(&snapshot.view).unwrap_or_else(|_| "{}".into());
         let event = SseEvent::default().event("view").data(data);
         Some((Ok::<_, std::convert::Infallible>(event), (rx, false)))
-    });
+    })
+    // The stream ends when the process stops: an open page never holds a stop up.
+    .take_until(stopped);
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
@@ -375,10 +534,22 @@ pub fn to_command(state: &State, body: CommandBody) -> Result<Command, Rejected>
     })
 }
 
+/// A request body that is not a command: a fixed answer that does not repeat the input.
+fn bad_request() -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        "请求格式不对（页面可能已过期，请刷新）",
+        "malformed request (reload the page)",
+    )
+}
+
 async fn command(
     AxumState(console): AxumState<Shared>,
-    axum::Json(body): axum::Json<CommandBody>,
+    body: Result<axum::Json<CommandBody>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
+    let Ok(axum::Json(body)) = body else {
+        return bad_request();
+    };
     let state = console.snapshot.borrow().state.clone();
     if matches!(body, CommandBody::Reload) {
         return reload(console, state).await;
@@ -448,7 +619,13 @@ struct SearchQuery {
     q: String,
 }
 
-async fn search(AxumState(console): AxumState<Shared>, Query(q): Query<SearchQuery>) -> Response {
+async fn search(
+    AxumState(console): AxumState<Shared>,
+    q: Result<Query<SearchQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(Query(q)) = q else {
+        return bad_request();
+    };
     let snapshot = console.snapshot.borrow().clone();
     let state = &snapshot.state;
     let found: Vec<_> = state
@@ -470,22 +647,46 @@ fn jpeg(bytes: Vec<u8>) -> Response {
     (
         [
             (header::CONTENT_TYPE, "image/jpeg"),
-            (header::CACHE_CONTROL, "private, max-age=3600"),
+            // Minors' faces: never in a shared cache, and checked again on every view.
+            (header::CACHE_CONTROL, "private, no-cache"),
         ],
         bytes,
     )
         .into_response()
 }
 
-async fn photo(AxumState(console): AxumState<Shared>, Path(frame): Path<u64>) -> Response {
+fn no_frame() -> Response {
+    error(StatusCode::NOT_FOUND, "没有这张照片", "no such frame")
+}
+
+/// Reads a file the console serves: a regular file, never through a symlink.
+async fn read_served(path: PathBuf) -> std::io::Result<Vec<u8>> {
+    tokio::task::spawn_blocking(move || durable::read_regular(&path))
+        .await
+        .map_err(std::io::Error::other)?
+}
+
+async fn photo(
+    AxumState(console): AxumState<Shared>,
+    frame: Result<Path<u64>, axum::extract::rejection::PathRejection>,
+) -> Response {
+    let Ok(Path(frame)) = frame else {
+        return no_frame();
+    };
     let school = console.snapshot.borrow().state.school.clone();
-    match tokio::fs::read(console.layout.photo(&school, frame)).await {
+    match read_served(console.layout.photo(&school, frame)).await {
         Ok(bytes) => jpeg(bytes),
         Err(_) => error(StatusCode::NOT_FOUND, "没有这张照片", "no such photo"),
     }
 }
 
-async fn original(AxumState(console): AxumState<Shared>, Path(frame): Path<u64>) -> Response {
+async fn original(
+    AxumState(console): AxumState<Shared>,
+    frame: Result<Path<u64>, axum::extract::rejection::PathRejection>,
+) -> Response {
+    let Ok(Path(frame)) = frame else {
+        return no_frame();
+    };
     let path = {
         let snapshot = console.snapshot.borrow();
         console.layout.original(&snapshot.state, frame)
@@ -493,9 +694,17 @@ async fn original(AxumState(console): AxumState<Shared>, Path(frame): Path<u64>)
     let Some(path) = path else {
         return error(StatusCode::NOT_FOUND, "没有这张照片", "no such frame");
     };
-    match tokio::fs::read(&path).await {
-        Ok(bytes) if path.extension().is_some_and(|e| e == "jpg" || e == "jpeg") => jpeg(bytes),
-        Ok(bytes) => ([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response(),
+    let jpeg_file = path.extension().is_some_and(|e| e == "jpg" || e == "jpeg");
+    match read_served(path).await {
+        Ok(bytes) if jpeg_file => jpeg(bytes),
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, "application/octet-stream"),
+                (header::CACHE_CONTROL, "private, no-cache"),
+            ],
+            bytes,
+        )
+            .into_response(),
         Err(_) => error(
             StatusCode::NOT_FOUND,
             "原始照片不在预期位置",
@@ -514,7 +723,7 @@ async fn tether(console: &Console, line: &str) -> Option<String> {
     let mut answer = String::new();
     let mut reader = BufReader::new(read);
     let read_line = reader.read_line(&mut answer);
-    tokio::time::timeout(std::time::Duration::from_secs(3), read_line)
+    tokio::time::timeout(Duration::from_secs(3), read_line)
         .await
         .ok()?
         .ok()?;

@@ -69,6 +69,8 @@ pub struct View {
     pub frames: usize,
     /// The last undoable action (for the undo button's title).
     pub can_undo: Option<&'static str>,
+    /// The data disk's free space and the current problems (filing retried, frames set aside).
+    pub health: session::engine::Health,
 }
 
 fn person(state: &State, s: usize) -> Person {
@@ -84,7 +86,7 @@ fn person(state: &State, s: usize) -> Person {
 }
 
 /// The view of a state.
-pub fn build(state: &State, shot_limit: usize) -> View {
+pub fn build(state: &State, health: session::engine::Health, shot_limit: usize) -> View {
     let last = state.frames.last().map(|f| Last {
         frame: f.id,
         student: f.owner.map(|s| state.students[s].rec.name.clone()),
@@ -162,5 +164,6 @@ pub fn build(state: &State, shot_limit: usize) -> View {
         make_up: session::status::status(state).make_up,
         frames: state.frames.len(),
         can_undo: state.last_undoable().map(|(_, what)| what),
+        health,
     }
 }

@@ -112,7 +112,7 @@ fn world(token: Option<&str>) -> World {
             .unwrap();
     }
     let (remote, inbox) = session::runner::remote();
-    let (publish, snapshot) = watch::channel(Arc::new(Snapshot::new(engine.state(), 4)));
+    let (publish, snapshot) = watch::channel(Arc::new(Snapshot::of(&engine, 4)));
     let stop = Arc::new(AtomicBool::new(false));
     let runner = {
         let stop = Arc::clone(&stop);
@@ -122,7 +122,7 @@ fn world(token: Option<&str>) -> World {
                 ..Default::default()
             };
             session::runner::run_with(&mut engine, &spool, &options, &stop, inbox, &mut |e, _| {
-                publish.send_replace(Arc::new(Snapshot::new(e.state(), 4)));
+                publish.send_replace(Arc::new(Snapshot::of(e, 4)));
             })
             .unwrap();
         })
@@ -139,6 +139,9 @@ fn world(token: Option<&str>) -> World {
             Ok(roster_of(&names_after_reload()))
         }))),
         sounds: false,
+        bound: "127.0.0.1:8750".parse().unwrap(),
+        hosts: vec!["kit.school.lan".into()],
+        shutdown: tokio_util::sync::CancellationToken::new(),
     });
     World {
         _dir: dir,
@@ -149,7 +152,12 @@ fn world(token: Option<&str>) -> World {
     }
 }
 
-async fn send(w: &World, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+/// Sends a request as a browser on this machine would (with `Host: 127.0.0.1:8750` unless the
+/// test sets another).
+async fn send(w: &World, mut req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    req.headers_mut()
+        .entry(header::HOST)
+        .or_insert(header::HeaderValue::from_static("127.0.0.1:8750"));
     let response = w.router.clone().oneshot(req).await.unwrap();
     let status = response.status();
     let headers = response.headers().clone();
@@ -383,7 +391,12 @@ async fn images_by_frame_number_only() {
     let response = w
         .router
         .clone()
-        .oneshot(Request::get("/api/events").body(Body::empty()).unwrap())
+        .oneshot(
+            Request::get("/api/events")
+                .header(header::HOST, "localhost:8750")
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -441,4 +454,178 @@ async fn beyond_loopback_every_request_needs_the_token() {
         .body(Body::from(json!({"command": "skip"}).to_string()))
         .unwrap();
     assert_eq!(send(&w, req).await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_is_hard_to_abuse() {
+    let w = world(Some("s3cret0123456789"));
+    let cookie = "rollcall_token=s3cret0123456789";
+    // DNS rebinding: a foreign name resolving to this machine is refused, GET and POST alike;
+    // IP addresses, localhost and configured names are fine.
+    for host in [
+        "attacker.example",
+        "attacker.example:8750",
+        "127.0.0.1.evil.example",
+    ] {
+        let req = Request::get("/api/state")
+            .header(header::HOST, host)
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(
+            send(&w, req).await.0,
+            StatusCode::MISDIRECTED_REQUEST,
+            "{host}"
+        );
+    }
+    let req = Request::post("/api/command")
+        .header(header::HOST, "attacker.example:8750")
+        .header(header::ORIGIN, "http://attacker.example:8750")
+        .header(header::COOKIE, cookie)
+        .header("x-rollcall-csrf", &w.csrf)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(json!({"command": "skip"}).to_string()))
+        .unwrap();
+    assert_eq!(send(&w, req).await.0, StatusCode::MISDIRECTED_REQUEST);
+    for host in [
+        "127.0.0.1:8750",
+        "localhost:8750",
+        "[::1]:8750",
+        "KIT.school.lan:8750",
+    ] {
+        let req = Request::get("/api/state")
+            .header(header::HOST, host)
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(send(&w, req).await.0, StatusCode::OK, "{host}");
+    }
+    // The token: in a bearer header too; never in the query of a POST.
+    let req = Request::get("/api/state")
+        .header(header::AUTHORIZATION, "Bearer s3cret0123456789")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(&w, req).await.0, StatusCode::OK);
+    let before = view_with(&w, cookie).await;
+    let req = Request::post("/api/command?token=s3cret0123456789")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("x-rollcall-csrf", &w.csrf)
+        .body(Body::from(json!({"command": "skip"}).to_string()))
+        .unwrap();
+    assert_eq!(send(&w, req).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(view_with(&w, cookie).await, before, "nothing happened");
+    // No open redirect.
+    let req = Request::get("//evil.example/x?token=s3cret0123456789")
+        .body(Body::empty())
+        .unwrap();
+    let (status, headers, _) = send(&w, req).await;
+    assert!(status.is_redirection());
+    assert_eq!(headers.get(header::LOCATION).unwrap(), "/evil.example/x");
+    // Security headers everywhere; photos private.
+    for path in [
+        "/",
+        "/api/state",
+        "/api/photo/1",
+        "/app.js",
+        "/nothing-here",
+    ] {
+        let req = Request::get(path)
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .unwrap();
+        let (_, headers, _) = send(&w, req).await;
+        let csp = headers
+            .get(header::CONTENT_SECURITY_POLICY)
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert!(
+            csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+            "{path}"
+        );
+        assert_eq!(
+            headers.get(header::X_FRAME_OPTIONS).unwrap(),
+            "DENY",
+            "{path}"
+        );
+        assert_eq!(
+            headers.get(header::X_CONTENT_TYPE_OPTIONS).unwrap(),
+            "nosniff",
+            "{path}"
+        );
+    }
+    let req = Request::get("/api/photo/1")
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
+        .unwrap();
+    let (_, headers, _) = send(&w, req).await;
+    let cache = headers
+        .get(header::CACHE_CONTROL)
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(cache.starts_with("private"), "{cache}");
+    // Error bodies do not echo the request.
+    let marker = "<script>alert(1)</script>";
+    for (method, path, body) in [
+        (
+            "POST",
+            "/api/command",
+            format!("{{\"command\": \"{marker}\"}}"),
+        ),
+        ("POST", "/api/command", marker.to_string()),
+        ("GET", &format!("/api/photo/{marker}"), String::new()),
+        ("GET", &format!("/{marker}"), String::new()),
+        ("GET", &format!("/api/search?x={marker}"), String::new()),
+    ] {
+        let req = Request::builder()
+            .method(method)
+            .uri(
+                path.replace('<', "%3C")
+                    .replace('>', "%3E")
+                    .replace(' ', "%20"),
+            )
+            .header(header::COOKIE, cookie)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("x-rollcall-csrf", &w.csrf)
+            .body(Body::from(body))
+            .unwrap();
+        let (status, _, bytes) = send(&w, req).await;
+        assert!(status.is_client_error(), "{method} {path}: {status}");
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains("script") && !text.contains("alert"),
+            "{method} {path}: {text}"
+        );
+    }
+}
+
+async fn view_with(w: &World, cookie: &str) -> Value {
+    let req = Request::get("/api/state")
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, bytes) = send(w, req).await;
+    assert_eq!(status, StatusCode::OK);
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+#[test]
+fn host_names_that_may_reach_the_console() {
+    use console::host_allowed;
+    let loopback: std::net::SocketAddr = "127.0.0.1:8750".parse().unwrap();
+    let lan: std::net::SocketAddr = "192.168.1.5:8750".parse().unwrap();
+    let any: std::net::SocketAddr = "0.0.0.0:8750".parse().unwrap();
+    let names = vec!["kit.lan".to_string()];
+    assert!(host_allowed("127.0.0.1:8750", loopback, &[]));
+    assert!(host_allowed("localhost", loopback, &[]));
+    assert!(host_allowed("[::1]:8750", loopback, &[]));
+    assert!(!host_allowed("192.168.1.5:8750", loopback, &[]));
+    assert!(host_allowed("192.168.1.5:8750", lan, &[]));
+    assert!(host_allowed("10.1.2.3:8750", any, &[]));
+    assert!(host_allowed("kit.lan:8750", any, &names));
+    assert!(host_allowed("kit.lan.", any, &names));
+    assert!(!host_allowed("attacker.example", any, &names));
+    assert!(!host_allowed("localhost.attacker.example", loopback, &[]));
+    assert!(!host_allowed("", loopback, &[]));
 }

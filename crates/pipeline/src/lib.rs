@@ -41,6 +41,12 @@ pub enum PipelineError {
     TooLarge { width: u32, height: u32 },
     #[error("face model: {0}")]
     Model(String),
+    /// The frame's file could not be read (a disk or permission problem, not the image's).
+    #[error("the file cannot be read: {0}")]
+    Unreadable(String),
+    /// A bug: the pipeline panicked on this frame (the session goes on).
+    #[error("internal error while processing: {0}")]
+    Internal(String),
 }
 
 impl PipelineError {
@@ -53,6 +59,12 @@ impl PipelineError {
             PipelineError::Corrupt(_) => "照片文件损坏（传输中断？），请重拍",
             PipelineError::TooLarge { .. } => "照片尺寸过大",
             PipelineError::Model(_) => "人脸模型加载失败（程序问题，请联系技术支持）",
+            PipelineError::Unreadable(_) => {
+                "照片文件无法读取（磁盘或权限问题），原始文件仍保留，请检查磁盘后重试"
+            }
+            PipelineError::Internal(_) => {
+                "处理这张照片时程序出错，请重拍；如再次出现请联系技术支持"
+            }
         }
     }
 }

@@ -42,6 +42,10 @@ pub struct Config {
     /// Kindergarten children need photos too (roster check).
     #[serde(default)]
     pub kindergarten_photos: bool,
+    /// Below this much free space (MB) on the data disk the console warns and the camera keeps
+    /// its frames (about 200 frames of a 24 MP camera by default).
+    #[serde(default = "default_low_space_mb")]
+    pub low_space_mb: u64,
     #[serde(default)]
     pub camera: CameraSection,
     #[serde(default)]
@@ -54,6 +58,17 @@ fn default_profile() -> String {
 
 fn default_shot_limit() -> usize {
     4
+}
+
+fn default_low_space_mb() -> u64 {
+    session::engine::LOW_SPACE_BYTES / 1_000_000
+}
+
+impl Config {
+    /// [`Config::low_space_mb`] in bytes.
+    pub fn low_space_bytes(&self) -> u64 {
+        self.low_space_mb.saturating_mul(1_000_000)
+    }
 }
 
 /// Where frames come from.
@@ -97,6 +112,10 @@ pub struct ConsoleSection {
     /// The access token beyond loopback; default: one made on first start and kept in
     /// `<data>/console.token`.
     pub token: Option<String>,
+    /// Host names (besides IP addresses and localhost) a browser may use to reach the console,
+    /// e.g. the laptop's name on the school's network. Any other name is refused (DNS
+    /// rebinding).
+    pub hosts: Vec<String>,
 }
 
 impl Default for ConsoleSection {
@@ -105,17 +124,19 @@ impl Default for ConsoleSection {
             listen: SocketAddr::from(([127, 0, 0, 1], 8750)),
             sounds: true,
             token: None,
+            hosts: Vec::new(),
         }
     }
 }
 
 impl CameraSection {
-    pub fn options(&self) -> CameraOptions {
+    pub fn options(&self, low_space_bytes: u64) -> CameraOptions {
         CameraOptions {
             model: self.model.clone(),
             capture_target: self.capture_target,
             image_size: self.image_size,
             keep_on_card: self.keep_on_card,
+            low_space_bytes,
         }
     }
 

@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Subcommand};
@@ -45,18 +44,25 @@ pub fn set_token(data: &Path, token: &str) -> Result<()> {
         .with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// A running console; stops when dropped.
+/// A running console; stops when dropped (its event streams end at once).
 pub struct Running {
     pub url: String,
     info: PathBuf,
     pub publish: watch::Sender<Arc<Snapshot>>,
-    stop: Arc<AtomicBool>,
+    stop: tokio_util::sync::CancellationToken,
     thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Running {
+    /// A token that stops the console (its event streams end at once) when cancelled.
+    pub fn stopper(&self) -> tokio_util::sync::CancellationToken {
+        self.stop.clone()
+    }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        self.stop.cancel();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -72,6 +78,7 @@ pub fn start(
     first: Snapshot,
     spool: Option<PathBuf>,
     sounds: bool,
+    hosts: Vec<String>,
 ) -> Result<Running> {
     let token = if addr.ip().is_loopback() {
         None
@@ -96,6 +103,7 @@ pub fn start(
     let info = json!({ "url": url, "base": base, "token": token });
     session::layout::write_atomic(&data.join(INFO), info.to_string().as_bytes())?;
     let (publish, snapshot) = watch::channel(Arc::new(first));
+    let stop = tokio_util::sync::CancellationToken::new();
     let console = Arc::new(Console {
         remote,
         snapshot,
@@ -105,9 +113,10 @@ pub fn start(
         spool,
         loader: Some(console::Loader(Box::new(load_roster))),
         sounds,
+        bound: local,
+        hosts,
+        shutdown: stop.clone(),
     });
-    let stop = Arc::new(AtomicBool::new(false));
-    let stop_server = Arc::clone(&stop);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -121,12 +130,7 @@ pub fn start(
                     return;
                 }
             };
-            let shutdown = async move {
-                while !stop_server.load(Ordering::Relaxed) {
-                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                }
-            };
-            if let Err(e) = console::serve(listener, console, shutdown).await {
+            if let Err(e) = console::serve(listener, console).await {
                 tracing::error!(error = %e, "console stopped");
             }
         });

@@ -79,7 +79,7 @@ pub fn open_or_start(config: &Config) -> Result<Engine> {
 fn source_kind(config: &Config) -> Result<SourceKind> {
     let camera = &config.camera;
     Ok(match camera.source {
-        SourceName::Camera => SourceKind::Camera(camera.options()),
+        SourceName::Camera => SourceKind::Camera(camera.options(config.low_space_bytes())),
         SourceName::Folder => SourceKind::Folder(camera.folder.clone().ok_or_else(|| {
             anyhow!("[camera] source = \"folder\" needs folder = \"…\" (请设置 folder)")
         })?),
@@ -94,6 +94,7 @@ fn source_kind(config: &Config) -> Result<SourceKind> {
 pub fn serve(config: &Config) -> Result<ExitCode> {
     let mut engine = open_or_start(config)?;
     engine.settings.shot_limit = config.shot_limit;
+    engine.settings.low_space_bytes = config.low_space_bytes();
     let defaults = RunOptions::default();
     let heartbeat = Arc::new(AtomicU64::new(0));
     let options = RunOptions {
@@ -133,10 +134,12 @@ async fn supervise(
         &config.data,
         config.console.listen,
         remote,
-        console::Snapshot::new(engine.state(), shot_limit),
+        console::Snapshot::of(&engine, shot_limit),
         Some(spool.clone()),
         config.console.sounds,
+        config.console.hosts.clone(),
     )?;
+    let console_stop = console.stopper();
     // The address without its token: the journal is readable by more people than the console.
     let address = console
         .url
@@ -167,10 +170,7 @@ async fn supervise(
                     &mut |engine, notice| {
                         console
                             .publish
-                            .send_replace(Arc::new(console::Snapshot::new(
-                                engine.state(),
-                                shot_limit,
-                            )));
+                            .send_replace(Arc::new(console::Snapshot::of(engine, shot_limit)));
                         log_notice(engine, &notice);
                         if let Ok(mut s) = summary.lock() {
                             s.session = session_summary(engine);
@@ -237,6 +237,8 @@ async fn supervise(
     };
     notify(&[NotifyState::Stopping]);
     tracing::info!("stopping: releasing the camera, finishing the frames in flight");
+    // Open pages lose their event streams now; their next request finds the console gone.
+    console_stop.cancel();
     let source_ended = source.task.is_finished();
     let rest = if source_ended {
         source.close()

@@ -653,7 +653,7 @@ fn run_session(a: RunArgs) -> Result<ExitCode> {
     let shot_limit = a.shot_limit;
     let console = match a.console {
         Some(addr) => {
-            let first = console::Snapshot::new(engine.state(), shot_limit);
+            let first = console::Snapshot::of(&engine, shot_limit);
             let running = crate::console_cmd::start(
                 &a.common.data,
                 addr,
@@ -661,6 +661,7 @@ fn run_session(a: RunArgs) -> Result<ExitCode> {
                 first,
                 Some(a.spool.clone()),
                 true,
+                Vec::new(),
             )?;
             eprintln!("控制台 / console: {}", running.url);
             Some(running)
@@ -676,7 +677,7 @@ fn run_session(a: RunArgs) -> Result<ExitCode> {
         &mut |engine, notice| {
             if let Some(c) = &console {
                 c.publish
-                    .send_replace(Arc::new(console::Snapshot::new(engine.state(), shot_limit)));
+                    .send_replace(Arc::new(console::Snapshot::of(engine, shot_limit)));
             }
             let text = if json {
                 notice_json(engine, &notice)
@@ -707,6 +708,7 @@ fn notice_json(engine: &Engine, notice: &Notice) -> String {
             "student": engine.state().students[*student].rec.name,
         }),
         Notice::Trouble(message) => json!({ "trouble": message }),
+        Notice::Health => json!({ "health": engine.health() }),
     };
     format!("{value}\n")
 }
@@ -741,6 +743,12 @@ pub(crate) fn notice_text(engine: &Engine, notice: &Notice) -> String {
             state.students[*student].rec.name, engine.settings.shot_limit
         ),
         Notice::Trouble(message) => format!("问题：{message}\n"),
+        Notice::Health => engine
+            .health()
+            .problems
+            .iter()
+            .map(|p| format!("问题：{}\n", p.zh))
+            .collect(),
     }
 }
 

@@ -185,6 +185,8 @@ pub struct CameraOptions {
     pub capture_target: CaptureTargetOpt,
     pub image_size: ImageSizeOpt,
     pub keep_on_card: bool,
+    /// Below this many free bytes on the spool's disk nothing is deleted from the camera.
+    pub low_space_bytes: u64,
 }
 
 #[derive(
@@ -310,6 +312,7 @@ async fn run(args: TetherArgs) -> Result<ExitCode> {
             capture_target: args.capture_target,
             image_size: args.image_size,
             keep_on_card: args.keep_on_card,
+            low_space_bytes: session::engine::LOW_SPACE_BYTES,
         }),
     };
     let mut source = Source::start(kind, &args.spool)?;
@@ -359,6 +362,7 @@ fn camera_source(
             ImageSizeOpt::Leave => ImageSize::Leave,
         },
         keep_on_card: options.keep_on_card,
+        low_space_bytes: options.low_space_bytes,
         ..CameraConfig::default()
     };
     Ok(tokio::spawn(tether::camera::run(

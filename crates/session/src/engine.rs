@@ -26,7 +26,7 @@ pub enum EngineError {
     Filing(#[from] FilingError),
     #[error("{0}")]
     Refused(#[from] Refusal),
-    #[error("{path}: {source}")]
+    #[error("{}", crate::layout::io_en(path, source))]
     Io {
         path: PathBuf,
         #[source]
@@ -40,6 +40,8 @@ pub enum EngineError {
     SchoolNotInRoster { school: String, have: String },
     #[error("the roster holds several schools ({0}): name one with --school")]
     SeveralSchools(String),
+    #[error("{path} is the journal of school {school}, in another school's folder: move it back")]
+    WrongFolder { path: PathBuf, school: String },
 }
 
 impl EngineError {
@@ -47,17 +49,9 @@ impl EngineError {
     pub fn zh(&self) -> String {
         match self {
             EngineError::Journal(e) => e.zh(),
-            EngineError::Filing(e) => {
-                format!(
-                    "{}：文件写入失败（{}），请检查磁盘空间",
-                    e.path.display(),
-                    e.source
-                )
-            }
+            EngineError::Filing(e) => layout::io_zh(&e.path, &e.source),
             EngineError::Refused(r) => r.zh(),
-            EngineError::Io { path, source } => {
-                format!("{}：读写失败（{source}）", path.display())
-            }
+            EngineError::Io { path, source } => layout::io_zh(path, source),
             EngineError::NoSession(d) => {
                 format!(
                     "{} 中还没有拍摄会话，请先运行 rollcall session start",
@@ -73,6 +67,10 @@ impl EngineError {
             EngineError::SeveralSchools(s) => {
                 format!("名册中有多个学校（{s}），请用 --school 指定")
             }
+            EngineError::WrongFolder { path, school } => format!(
+                "{} 是学校“{school}”的拍摄日志，却在另一个学校的文件夹中：请把它移回原处",
+                path.display()
+            ),
         }
     }
 }
@@ -83,12 +81,55 @@ pub struct Settings {
     /// More frames than this for one student raise a warning (the queue and the list have
     /// probably drifted apart).
     pub shot_limit: usize,
+    /// Below this many free bytes on the data disk the console warns loudly and the camera
+    /// keeps its frames (the default: about 200 frames of a 24 MP camera).
+    pub low_space_bytes: u64,
 }
+
+/// The default of [`Settings::low_space_bytes`]: 200 frames of ~10 MB.
+pub const LOW_SPACE_BYTES: u64 = 2_000_000_000;
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { shot_limit: 4 }
+        Settings {
+            shot_limit: 4,
+            low_space_bytes: LOW_SPACE_BYTES,
+        }
     }
+}
+
+/// Something the operator must know that is not a journal event: the data disk, filing that
+/// waits for a retry, frames set aside. Shown by the console and `session status`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Health {
+    /// Free bytes on the data folder's disk (`None`: could not be read).
+    pub free_bytes: Option<u64>,
+    /// Free space is below [`Settings::low_space_bytes`].
+    pub low_space: bool,
+    pub low_space_bytes: u64,
+    /// Current problems, oldest first; each clears itself when its cause is gone.
+    pub problems: Vec<Problem>,
+}
+
+/// One current problem, in both languages.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Problem {
+    pub kind: ProblemKind,
+    pub zh: String,
+    pub en: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProblemKind {
+    /// `output/` or `originals/` could not be brought in line with the journal; retried.
+    Filing,
+    /// A frame could not be taken in from the spool; retried.
+    Ingest,
+    /// A frame's verdict could not be recorded; retried.
+    Record,
+    /// A spool file that is not a frame was set aside.
+    SetAside,
 }
 
 /// What happened to a spool file.
@@ -123,6 +164,7 @@ pub struct Engine {
     state: State,
     filer: Filer,
     pub settings: Settings,
+    problems: Vec<Problem>,
 }
 
 impl Engine {
@@ -148,35 +190,49 @@ impl Engine {
             state: created.state,
             filer,
             settings: Settings::default(),
+            problems: Vec::new(),
         };
         engine.commit(Event::RosterLoaded { sources, students })?;
         Ok(engine)
     }
 
     /// Opens the session of `school`, or the only one when `None`. Finishes any filing a crash
-    /// interrupted.
+    /// interrupted; filing that fails now (a full disk) does not stop the session from opening:
+    /// it is reported in [`Engine::health`] and retried ([`Engine::retry_filing`]).
     pub fn open(data: &Path, school: Option<&str>) -> Result<(Engine, SyncReport), EngineError> {
         let layout = Layout::new(data);
         let school = resolve_school(&layout, school)?;
-        let replayed = Journal::open(&layout.journal(&school))?;
+        let path = layout.journal(&school);
+        let replayed = Journal::open(&path)?;
         if let Some(torn) = &replayed.torn {
             tracing::warn!(
                 bytes = torn.len(),
                 "the journal's last line was torn by a crash and has been cut off"
             );
         }
-        let mut filer = Filer::open(&layout, &replayed.state.school)?;
-        let report = filer.sync(&replayed.state)?;
-        Ok((
-            Engine {
-                layout,
-                journal: replayed.journal,
-                state: replayed.state,
-                filer,
-                settings: Settings::default(),
-            },
-            report,
-        ))
+        // A journal copied into another school's folder would act on that school's files.
+        let folder = path
+            .parent()
+            .and_then(Path::file_name)
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if layout::path_part(&replayed.state.school) != folder {
+            return Err(EngineError::WrongFolder {
+                path,
+                school: replayed.state.school.clone(),
+            });
+        }
+        let filer = Filer::open(&layout, &replayed.state.school)?;
+        let mut engine = Engine {
+            layout,
+            journal: replayed.journal,
+            state: replayed.state,
+            filer,
+            settings: Settings::default(),
+            problems: Vec::new(),
+        };
+        let report = engine.sync();
+        Ok((engine, report))
     }
 
     pub fn state(&self) -> &State {
@@ -196,7 +252,11 @@ impl Engine {
         self.filer.original(frame)
     }
 
-    /// Records an event: validate, fsync, file. Returns the line and what the filing did.
+    /// Records an event: validate, fsync, file. Returns the line and what the filing did. A
+    /// refused event or a failed journal write changes nothing (the state is as before, the
+    /// journal cut back to its last line). Once the line is written the event has happened:
+    /// filing that fails then (a full disk) is not an error of the command — it is kept in
+    /// [`Engine::health`] and retried.
     pub fn commit(&mut self, event: Event) -> Result<(Line, SyncReport), EngineError> {
         let line = self.journal.line(event);
         self.state.apply(&line)?;
@@ -204,8 +264,71 @@ impl Engine {
             self.reread();
             return Err(e.into());
         }
-        let report = self.filer.sync(&self.state)?;
+        let report = self.sync();
         Ok((line, report))
+    }
+
+    /// Brings the folders in line with the state; a failure is kept as a problem (and cleared
+    /// by the next sync that succeeds).
+    fn sync(&mut self) -> SyncReport {
+        match self.filer.sync(&self.state) {
+            Ok(report) => {
+                self.clear_problem(ProblemKind::Filing);
+                report
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "filing failed; it is retried");
+                self.set_problem(
+                    ProblemKind::Filing,
+                    format!(
+                        "照片归档未完成，正在重试：{}",
+                        layout::io_zh(&e.path, &e.source)
+                    ),
+                    format!("filing is incomplete and is retried: {e}"),
+                );
+                SyncReport::default()
+            }
+        }
+    }
+
+    /// Retries filing that failed earlier; true when nothing is left to retry.
+    pub fn retry_filing(&mut self) -> bool {
+        if self.has_problem(ProblemKind::Filing) {
+            self.sync();
+        }
+        !self.has_problem(ProblemKind::Filing)
+    }
+
+    /// Notes a current problem of a kind (replacing an earlier one of that kind).
+    pub fn set_problem(&mut self, kind: ProblemKind, zh: String, en: String) {
+        let problem = Problem {
+            kind,
+            zh: roster::id::mask_all(&zh),
+            en: roster::id::mask_all(&en),
+        };
+        match self.problems.iter_mut().find(|p| p.kind == kind) {
+            Some(p) => *p = problem,
+            None => self.problems.push(problem),
+        }
+    }
+
+    pub fn clear_problem(&mut self, kind: ProblemKind) {
+        self.problems.retain(|p| p.kind != kind);
+    }
+
+    pub fn has_problem(&self, kind: ProblemKind) -> bool {
+        self.problems.iter().any(|p| p.kind == kind)
+    }
+
+    /// The data disk and the current problems.
+    pub fn health(&self) -> Health {
+        let free_bytes = durable::free_space(&self.layout.data).ok();
+        Health {
+            free_bytes,
+            low_space: free_bytes.is_some_and(|f| f < self.settings.low_space_bytes),
+            low_space_bytes: self.settings.low_space_bytes,
+            problems: self.problems.clone(),
+        }
     }
 
     /// Takes one spool file in: hash, store under `originals/`, journal, then remove it from
@@ -262,7 +385,11 @@ impl Engine {
             self.reread();
             return Err(e);
         }
-        remove_from_spool(path)?;
+        // The frame is recorded: a spool copy that cannot be removed now is found again later
+        // and known by its hash.
+        if let Err(e) = remove_from_spool(path) {
+            tracing::warn!(error = %e, "a stored frame stays in the spool for now");
+        }
         let over_limit =
             student.is_some_and(|s| self.state.students[s].takes.len() > self.settings.shot_limit);
         if over_limit {
@@ -378,6 +505,8 @@ impl Engine {
             .collect()
     }
 
+    /// After a failed write: the state as the journal says (the journal was cut back to its
+    /// last good line, so this is the state before the event).
     fn reread(&mut self) {
         match Journal::read(self.journal.path()) {
             Ok(state) => self.state = state,

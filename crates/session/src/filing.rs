@@ -13,7 +13,7 @@ use crate::layout::{self, Layout};
 use crate::state::State;
 
 #[derive(Debug, thiserror::Error)]
-#[error("{path}: {source}")]
+#[error("{}", crate::layout::io_en(path, source))]
 pub struct FilingError {
     pub path: PathBuf,
     #[source]

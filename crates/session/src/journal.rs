@@ -5,16 +5,18 @@
 //! replay with an error naming it: never skipped silently. The file is locked while open, so
 //! two processes never write one session.
 
-use std::fs::{File, OpenOptions, TryLockError};
-use std::io::{self, Read, Write};
+use std::fs::{File, TryLockError};
+use std::io;
 use std::path::{Path, PathBuf};
+
+use durable::AppendFile;
 
 use crate::event::{Event, Line, VERSION};
 use crate::state::{Refusal, State};
 
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
-    #[error("{path}: {source}")]
+    #[error("{}", crate::layout::io_en(path, source))]
     Io {
         path: PathBuf,
         #[source]
@@ -44,9 +46,7 @@ impl JournalError {
     /// For the operator, in Chinese.
     pub fn zh(&self) -> String {
         match self {
-            JournalError::Io { path, source } => {
-                format!("{}：读写失败（{source}），请检查磁盘空间和权限", path.display())
-            }
+            JournalError::Io { path, source } => crate::layout::io_zh(path, source),
             JournalError::Locked { .. } => {
                 "该学校的拍摄会话正被另一个 rollcall 进程使用（后台服务或另一条命令），请在控制台操作或先停止它".into()
             }
@@ -71,7 +71,7 @@ impl JournalError {
 #[derive(Debug)]
 pub struct Journal {
     path: PathBuf,
-    file: File,
+    file: AppendFile,
     next_seq: u64,
 }
 
@@ -120,19 +120,13 @@ impl Journal {
             path: path.to_path_buf(),
             source,
         };
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .open(path)
-            .map_err(|e| match e.kind() {
-                io::ErrorKind::NotFound => JournalError::Missing {
-                    path: path.to_path_buf(),
-                },
-                _ => io(e),
-            })?;
-        lock(&file, path)?;
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes).map_err(io)?;
+        let (mut file, bytes) = AppendFile::open_existing(path).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => JournalError::Missing {
+                path: path.to_path_buf(),
+            },
+            _ => io(e),
+        })?;
+        lock(file.file(), path)?;
         let (state, good_len, torn) = replay(&bytes, path)?;
         if good_len < bytes.len() {
             tracing::warn!(
@@ -140,8 +134,7 @@ impl Journal {
                 bytes = bytes.len() - good_len,
                 "cutting off a torn last line (the process stopped while writing it)"
             );
-            file.set_len(good_len as u64).map_err(io)?;
-            file.sync_all().map_err(io)?;
+            file.truncate(good_len as u64).map_err(io)?;
         }
         Ok(Replayed {
             journal: Journal {
@@ -193,9 +186,10 @@ impl Journal {
         };
         let mut text = serde_json::to_string(line).map_err(|e| io(io::Error::other(e)))?;
         text.push('\n');
-        // One write of the whole line: a crash leaves at most one torn line at the end.
-        self.file.write_all(text.as_bytes()).map_err(io)?;
-        self.file.sync_data().map_err(io)?;
+        // The whole line, fsync'd, or the file cut back to its last good line: a full disk
+        // never leaves a fragment for the next line to be glued to. (A crash in between leaves
+        // at most one torn last line, which opening cuts off.)
+        self.file.append(text.as_bytes()).map_err(io)?;
         self.next_seq = line.seq + 1;
         Ok(())
     }

@@ -9,8 +9,8 @@
 //! <data>/output/<school>/<class>/<id>-<name>.jpg   the chosen photos, as submitted
 //! ```
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::event::FrameId;
@@ -139,56 +139,39 @@ pub fn path_part(text: &str) -> String {
     }
 }
 
-/// Creates a folder (and parents) readable by the owner only. (`tether::spool` has the same
-/// few lines: `session` and `tether` must not depend on each other, and a crate of its own for
-/// them would be heavier than the repetition.)
-pub fn create_private_dir(dir: &Path) -> io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    if dir.is_dir() {
-        return Ok(());
+pub use durable::{create_private_dir, move_file, write_atomic};
+
+/// An I/O failure in words for the operator (Chinese): a full disk says how much is free and
+/// what to do; anything else names the error.
+pub fn io_zh(path: &Path, e: &io::Error) -> String {
+    if durable::is_disk_full(e) {
+        format!(
+            "磁盘已满（剩余 {} MB）：请腾出空间（删除数据目录以外不需要的文件，或换一块有空间的磁盘），然后重试；已拍的照片都还在",
+            free_mb(path)
+        )
+    } else {
+        format!("{}：读写失败（{e}），请检查磁盘和权限", path.display())
     }
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
 }
 
-/// Writes a file so that it appears whole or not at all: a temporary name in the same folder,
-/// fsync, rename over the target, fsync the folder.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| io::Error::other("no parent folder"))?;
-    create_private_dir(dir)?;
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::other("no file name"))?;
-    let tmp = dir.join(format!(".{}.tmp", name.to_string_lossy()));
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&tmp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    drop(file);
-    fs::rename(&tmp, path)?;
-    File::open(dir)?.sync_all()
+/// [`io_zh`] in English.
+pub fn io_en(path: &Path, e: &io::Error) -> String {
+    if durable::is_disk_full(e) {
+        format!(
+            "{}: the disk is full ({} MB free): make room, then try again; nothing taken so far is lost",
+            path.display(),
+            free_mb(path)
+        )
+    } else {
+        format!("{}: {e}", path.display())
+    }
 }
 
-/// Moves a file (same file system: one atomic rename), creating the target folder.
-pub fn move_file(from: &Path, to: &Path) -> io::Result<()> {
-    if let Some(dir) = to.parent() {
-        create_private_dir(dir)?;
-        fs::rename(from, to)?;
-        File::open(dir)?.sync_all()?;
-    }
-    if let Some(dir) = from.parent() {
-        File::open(dir)?.sync_all()?;
-        // Leaves no empty student folders behind; a folder with files stays.
-        let _ = fs::remove_dir(dir);
-    }
-    Ok(())
+/// Free megabytes on the file system of `path` (or its nearest existing parent).
+fn free_mb(path: &Path) -> u64 {
+    path.ancestors()
+        .find_map(|p| durable::free_space(p).ok())
+        .map_or(0, durable::megabytes)
 }
 
 #[cfg(test)]

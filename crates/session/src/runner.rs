@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 use notify::event::{AccessKind, AccessMode, CreateKind, EventKind, ModifyKind, RenameMode};
 use notify::{RecursiveMode, Watcher};
 
-use crate::engine::{Engine, EngineError, Ingested};
+use crate::engine::{Engine, EngineError, Ingested, ProblemKind};
 use crate::event::{Event, FrameId, Line};
-use crate::spool::SpoolWatch;
+use crate::spool::{Next, SetAsideReason, SpoolWatch};
 
 /// How to run.
 #[derive(Debug, Clone)]
@@ -60,6 +60,79 @@ impl Default for RunOptions {
     }
 }
 
+/// How long the notice of a set-aside spool file stays on the console.
+const SET_ASIDE_SHOWN: Duration = Duration::from_secs(300);
+
+type PipelineResult = Result<pipeline::Report, pipeline::PipelineError>;
+
+/// Says each trouble once, and again only when it changes or a minute has passed: a retry every
+/// second must not flood the log.
+#[derive(Debug, Default)]
+struct Troubles {
+    last: Option<(String, Instant)>,
+}
+
+impl Troubles {
+    fn say(
+        &mut self,
+        engine: &Engine,
+        on_notice: &mut dyn FnMut(&Engine, Notice),
+        message: String,
+    ) {
+        let message = roster::id::mask_all(&message);
+        let repeat = self
+            .last
+            .as_ref()
+            .is_some_and(|(m, at)| *m == message && at.elapsed() < Duration::from_secs(60));
+        if !repeat {
+            self.last = Some((message.clone(), Instant::now()));
+            on_notice(engine, Notice::Trouble(message));
+        }
+    }
+}
+
+/// Moves a spool file that is not a frame out of the queue's way and tells the operator.
+fn set_aside(
+    engine: &mut Engine,
+    spool: &mut SpoolWatch,
+    path: &Path,
+    reason: SetAsideReason,
+    on_notice: &mut dyn FnMut(&Engine, Notice),
+) {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let moved = spool.set_aside(path);
+    let (zh, en) = match &moved {
+        Ok(to) => (
+            format!(
+                "收片文件夹中的 {name} 不是照片（{}），已移到 {}",
+                reason.zh(),
+                to.display()
+            ),
+            format!(
+                "spool file {name} is not a frame ({}); moved to {}",
+                reason.en(),
+                to.display()
+            ),
+        ),
+        Err(e) => (
+            format!(
+                "收片文件夹中的 {name} 不是照片（{}），已跳过（无法移走：{e}）",
+                reason.zh()
+            ),
+            format!(
+                "spool file {name} is not a frame ({}); skipped (cannot move it: {e})",
+                reason.en()
+            ),
+        ),
+    };
+    tracing::warn!(file = %path.display(), reason = reason.en(), "spool file set aside");
+    engine.set_problem(ProblemKind::SetAside, zh, en.clone());
+    on_notice(engine, Notice::Trouble(en));
+}
+
 /// What the runner tells its caller as it goes.
 #[derive(Debug, Clone)]
 pub enum Notice {
@@ -69,8 +142,11 @@ pub enum Notice {
     Duplicate { file: PathBuf, of: FrameId },
     /// A student has more frames than the shot limit.
     ShotLimit { frame: FrameId, student: usize },
-    /// Something failed and will be retried; the message names the file.
+    /// Something failed and will be retried, or a file was set aside; the message names the
+    /// file.
     Trouble(String),
+    /// [`Engine::health`] changed (a problem appeared or cleared).
+    Health,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -202,6 +278,12 @@ pub fn run_with(
     let mut retry_at: Option<Instant> = None;
 
     let mut stopping: Option<Instant> = None;
+    // Verdicts waiting to be recorded (a write failed: retried every second, never dropped,
+    // so the frame's student is not left "processing").
+    let mut unrecorded: Vec<(FrameId, Box<PipelineResult>)> = Vec::new();
+    let mut record_retry_at: Option<Instant> = None;
+    let mut troubles = Troubles::default();
+    let mut set_aside_at: Option<Instant> = None;
     loop {
         if let Some(beat) = &options.heartbeat {
             let ms = heartbeat_origin().elapsed().as_millis();
@@ -261,30 +343,53 @@ pub fn run_with(
                     Some(path) => jobs.submit(frame, path.to_path_buf()),
                     None => in_flight.retain(|&f| f != frame),
                 },
-                Msg::Done(frame, result) => {
-                    in_flight.retain(|&f| f != frame);
-                    match engine.record(frame, &result) {
-                        Ok((line, _)) => {
-                            summary.processed += 1;
-                            on_notice(engine, Notice::Recorded(line));
-                        }
-                        Err(e) => {
-                            // The frame stays unprocessed in the journal: processed again on
-                            // the next start.
-                            on_notice(
-                                engine,
-                                Notice::Trouble(roster::id::mask_all(&format!(
-                                    "frame {frame}: {e} / {}",
-                                    e.zh()
-                                ))),
-                            );
-                        }
+                Msg::Done(frame, result) => unrecorded.push((frame, result)),
+            }
+        }
+        if !unrecorded.is_empty() && record_retry_at.is_none_or(|t| now >= t) {
+            record_retry_at = None;
+            while let Some((frame, result)) = unrecorded.first() {
+                let frame = *frame;
+                match engine.record(frame, result) {
+                    Ok((line, _)) => {
+                        let _recorded = unrecorded.remove(0);
+                        in_flight.retain(|&f| f != frame);
+                        summary.processed += 1;
+                        engine.clear_problem(ProblemKind::Record);
+                        on_notice(engine, Notice::Recorded(line));
+                    }
+                    Err(e) => {
+                        engine.set_problem(
+                            ProblemKind::Record,
+                            format!(
+                                "第 {frame} 张照片的检查结果暂时无法记录，正在重试：{}",
+                                e.zh()
+                            ),
+                            format!(
+                                "the verdict of frame {frame} cannot be recorded yet; retrying: {e}"
+                            ),
+                        );
+                        troubles.say(
+                            engine,
+                            on_notice,
+                            format!("frame {frame}: {e} / {}", e.zh()),
+                        );
+                        record_retry_at = Some(now + Duration::from_secs(1));
+                        break;
                     }
                 }
             }
         }
         if now.duration_since(last_rescan) >= options.rescan {
             last_rescan = now;
+            if !engine.retry_filing() {
+                on_notice(engine, Notice::Health);
+            }
+            if set_aside_at.is_some_and(|t| now.duration_since(t) >= SET_ASIDE_SHOWN) {
+                set_aside_at = None;
+                engine.clear_problem(ProblemKind::SetAside);
+                on_notice(engine, Notice::Health);
+            }
             if let Err(e) = spool.rescan(now, options.rescan) {
                 on_notice(
                     engine,
@@ -297,8 +402,14 @@ pub fn run_with(
         }
         retry_at = None;
         while !engine.state().assignment_pending() {
-            let Some(path) = spool.next_ready(now) else {
-                break;
+            let path = match spool.next_ready(now) {
+                None => break,
+                Some(Next::SetAside(path, reason)) => {
+                    set_aside(engine, &mut spool, &path, reason, on_notice);
+                    set_aside_at = Some(now);
+                    continue;
+                }
+                Some(Next::Frame(path)) => path,
             };
             tracing::debug!(file = %path.display(), "taking in");
             match engine.ingest(&path) {
@@ -325,21 +436,46 @@ pub fn run_with(
                     on_notice(engine, Notice::Duplicate { file: path, of });
                 }
                 Ok(Ingested::Gone) => spool.done(&path),
-                Err(e) => {
-                    on_notice(
+                Err(EngineError::Io { path: p, source })
+                    if p == path && !durable::is_disk_full(&source) =>
+                {
+                    // The file itself cannot be read: it must not hold the queue.
+                    tracing::warn!(file = %path.display(), error = %source, "unreadable spool file");
+                    set_aside(
                         engine,
-                        Notice::Trouble(roster::id::mask_all(&format!(
-                            "{}: {e} / {}",
-                            path.display(),
-                            e.zh()
-                        ))),
+                        &mut spool,
+                        &path,
+                        SetAsideReason::Unreadable,
+                        on_notice,
+                    );
+                    set_aside_at = Some(now);
+                }
+                Err(e) => {
+                    engine.set_problem(
+                        ProblemKind::Ingest,
+                        format!("新照片暂时无法保存，正在重试（照片仍在收片文件夹中）：{}", e.zh()),
+                        format!("a new frame cannot be stored yet; retrying (it stays in the spool): {e}"),
+                    );
+                    troubles.say(
+                        engine,
+                        on_notice,
+                        format!("{}: {e} / {}", path.display(), e.zh()),
                     );
                     retry_at = Some(now + Duration::from_secs(1));
                     break;
                 }
             }
+            if engine.has_problem(ProblemKind::Ingest) {
+                engine.clear_problem(ProblemKind::Ingest);
+                on_notice(engine, Notice::Health);
+            }
         }
-        if options.until_idle && in_flight.is_empty() && spool.is_empty() && retry_at.is_none() {
+        if options.until_idle
+            && in_flight.is_empty()
+            && unrecorded.is_empty()
+            && spool.is_empty()
+            && retry_at.is_none()
+        {
             // One last look, in case an event is still on its way.
             if spool.rescan(Instant::now(), Duration::ZERO).map_err(io)? == 0 {
                 break;
@@ -369,6 +505,23 @@ fn command(engine: &mut Engine, request: Request) -> Result<Line, Rejected> {
     line.map_err(reject)
 }
 
+/// The pipeline on one frame; a panic in it (a bug, never input's fault) becomes that frame's
+/// error instead of taking a worker down, and the session goes on.
+fn process_caught(bytes: &[u8], profile: &pipeline::Profile, frame: FrameId) -> PipelineResult {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        pipeline::process(bytes, profile)
+    }))
+    .unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        tracing::error!(frame, panic = %what, "the photo pipeline panicked on a frame");
+        Err(pipeline::PipelineError::Internal(what))
+    })
+}
+
 /// The pipeline pool: each worker reads an original and processes it.
 struct Workers {
     jobs: Option<Sender<(FrameId, PathBuf)>>,
@@ -392,18 +545,15 @@ impl Workers {
                             Err(_) => return,
                         };
                         let Ok((frame, path)) = job else { return };
-                        let result = match std::fs::read(&path) {
-                            Ok(bytes) => pipeline::process(&bytes, &profile),
+                        let result = match durable::read_regular(&path) {
+                            Ok(bytes) => process_caught(&bytes, &profile, frame),
                             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                                 if results.send(Msg::Moved(frame)).is_err() {
                                     return;
                                 }
                                 continue;
                             }
-                            Err(e) => Err(pipeline::PipelineError::Corrupt(format!(
-                                "cannot read {}: {e}",
-                                path.display()
-                            ))),
+                            Err(e) => Err(pipeline::PipelineError::Unreadable(e.to_string())),
                         };
                         if results.send(Msg::Done(frame, Box::new(result))).is_err() {
                             return;

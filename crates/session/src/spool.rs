@@ -7,6 +7,10 @@
 //! stable for [`SpoolWatch::settle`]. Files are handed out strictly in arrival order — a frame
 //! still being written holds back the ones after it, so a burst is assigned in the order it was
 //! shot. `.part`, hidden and temporary files are never frames.
+//!
+//! The queue never blocks for good: a file that stays empty, or that is not a regular file (a
+//! symlink, a FIFO, a device), is handed out as [`Next::SetAside`] once it has settled, and the
+//! runner moves it to `spool/rejected/`. Symlinks are never followed.
 
 use std::collections::HashSet;
 use std::fs;
@@ -30,9 +34,52 @@ pub fn ignored(name: &str) -> bool {
     name.starts_with('.') || TEMP.iter().any(|s| lower.ends_with(s))
 }
 
+/// Where files that are not frames are moved, inside the spool folder.
+pub const REJECTED: &str = "rejected";
+
+/// What the head of the queue is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    /// A complete frame, to be taken in.
+    Frame(PathBuf),
+    /// Not a frame: to be moved out of the way, with the reason.
+    SetAside(PathBuf, SetAsideReason),
+}
+
+/// Why a spool file is not a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetAsideReason {
+    /// Stayed empty for [`SpoolWatch::empty_settle`].
+    Empty,
+    /// A symlink, FIFO, socket or device.
+    NotRegular,
+    /// It could not be read (permissions, a broken card reader).
+    Unreadable,
+}
+
+impl SetAsideReason {
+    pub fn zh(self) -> &'static str {
+        match self {
+            SetAsideReason::Empty => "空文件",
+            SetAsideReason::NotRegular => "不是普通文件（链接或特殊文件）",
+            SetAsideReason::Unreadable => "无法读取",
+        }
+    }
+
+    pub fn en(self) -> &'static str {
+        match self {
+            SetAsideReason::Empty => "an empty file",
+            SetAsideReason::NotRegular => "not a regular file (a link or a special file)",
+            SetAsideReason::Unreadable => "unreadable",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Candidate {
     path: PathBuf,
+    /// A regular file (not a symlink or special file).
+    regular: bool,
     size: u64,
     mtime: Option<SystemTime>,
     /// When size or mtime last changed (or the file was first seen).
@@ -49,6 +96,8 @@ pub struct SpoolWatch {
     known: HashSet<PathBuf>,
     /// How long a size must stay unchanged when no completion event was seen.
     pub settle: Duration,
+    /// How long a file may stay empty (or not regular) before it is set aside.
+    pub empty_settle: Duration,
 }
 
 impl SpoolWatch {
@@ -60,6 +109,7 @@ impl SpoolWatch {
             queue: Vec::new(),
             known: HashSet::new(),
             settle: Duration::from_millis(500),
+            empty_settle: Duration::from_secs(5),
         }
     }
 
@@ -91,13 +141,17 @@ impl SpoolWatch {
             }
             return;
         }
-        let Ok(meta) = fs::metadata(path) else { return };
-        if !meta.is_file() {
+        // Never through a symlink: the link itself is what arrived.
+        let Ok(meta) = fs::symlink_metadata(path) else {
+            return;
+        };
+        if meta.is_dir() {
             return;
         }
         self.known.insert(path.to_path_buf());
         self.queue.push(Candidate {
             path: path.to_path_buf(),
+            regular: meta.is_file(),
             size: meta.len(),
             mtime: meta.modified().ok(),
             changed: now,
@@ -117,12 +171,13 @@ impl SpoolWatch {
             if self.known.contains(&path) || ignored(&entry.file_name().to_string_lossy()) {
                 continue;
             }
+            // `DirEntry::metadata` does not follow symlinks.
             let Ok(meta) = entry.metadata() else { continue };
             let modified = meta.modified().ok();
             let young = modified
                 .and_then(|m| wall.duration_since(m).ok())
                 .is_some_and(|age| age < min_age);
-            if meta.is_file() && !young {
+            if !meta.is_dir() && !young {
                 found.push((modified, path));
             }
         }
@@ -134,18 +189,27 @@ impl SpoolWatch {
         Ok(n)
     }
 
-    /// The first file in arrival order if it is complete. A file that vanished is dropped.
-    pub fn next_ready(&mut self, now: Instant) -> Option<PathBuf> {
+    /// The first file in arrival order if it is complete, or if it has settled as something
+    /// that is not a frame. A file that vanished is dropped.
+    pub fn next_ready(&mut self, now: Instant) -> Option<Next> {
         while let Some(first) = self.queue.first_mut() {
-            if !first.path.exists() {
+            if fs::symlink_metadata(&first.path).is_err() {
                 let gone = self.queue.remove(0);
                 self.known.remove(&gone.path);
                 continue;
             }
             refresh(first, now);
-            let stable = now.duration_since(first.changed) >= self.settle;
-            if first.size > 0 && (first.complete || stable) {
-                return Some(first.path.clone());
+            let age = now.duration_since(first.changed);
+            if !first.regular {
+                return (age >= self.settle)
+                    .then(|| Next::SetAside(first.path.clone(), SetAsideReason::NotRegular));
+            }
+            if first.size == 0 {
+                return (age >= self.empty_settle)
+                    .then(|| Next::SetAside(first.path.clone(), SetAsideReason::Empty));
+            }
+            if first.complete || age >= self.settle {
+                return Some(Next::Frame(first.path.clone()));
             }
             return None;
         }
@@ -156,6 +220,28 @@ impl SpoolWatch {
     pub fn done(&mut self, path: &Path) {
         self.queue.retain(|c| c.path != path);
         self.known.remove(path);
+    }
+
+    /// Moves a spool file that is not a frame to `<spool>/rejected/` (the link or special file
+    /// itself, never what it points to), under a name not taken yet. Returns where it went.
+    pub fn set_aside(&mut self, path: &Path) -> io::Result<PathBuf> {
+        self.done(path);
+        let dir = self.dir.join(REJECTED);
+        durable::create_private_dir(&dir)?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "file".into());
+        let mut target = dir.join(&name);
+        let mut n = 1;
+        while fs::symlink_metadata(&target).is_ok() {
+            target = dir.join(format!("{n}-{name}"));
+            n += 1;
+        }
+        fs::rename(path, &target)?;
+        durable::sync_dir(&dir)?;
+        durable::sync_dir(&self.dir)?;
+        Ok(target)
     }
 
     /// Files waiting.
@@ -170,8 +256,9 @@ impl SpoolWatch {
 
 /// Re-reads size and mtime; a change resets the stability clock and the completion signal.
 fn refresh(c: &mut Candidate, now: Instant) {
-    if let Ok(meta) = fs::metadata(&c.path) {
+    if let Ok(meta) = fs::symlink_metadata(&c.path) {
         let mtime = meta.modified().ok();
+        c.regular = meta.is_file();
         if meta.len() != c.size || mtime != c.mtime {
             c.size = meta.len();
             c.mtime = mtime;
@@ -221,9 +308,9 @@ mod tests {
         assert_eq!(w.len(), 2);
         // `a` came first and has no completion event: it holds `b` back until it settles.
         assert_eq!(w.next_ready(t0), None);
-        assert_eq!(w.next_ready(t0 + w.settle), Some(a.clone()));
+        assert_eq!(w.next_ready(t0 + w.settle), Some(Next::Frame(a.clone())));
         w.done(&a);
-        assert_eq!(w.next_ready(t0 + w.settle), Some(b.clone()));
+        assert_eq!(w.next_ready(t0 + w.settle), Some(Next::Frame(b.clone())));
         w.done(&b);
         assert!(w.is_empty());
         // The engine removes taken files; one left behind is found again (and then known as a
@@ -249,6 +336,54 @@ mod tests {
         fs::write(&a, b"more bytes").unwrap();
         let t1 = t0 + w.settle * 3;
         assert_eq!(w.next_ready(t1), None, "just grew: the clock restarts");
-        assert_eq!(w.next_ready(t1 + w.settle), Some(a));
+        assert_eq!(w.next_ready(t1 + w.settle), Some(Next::Frame(a)));
+    }
+
+    #[test]
+    fn an_empty_file_or_a_symlink_is_set_aside_and_the_queue_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = SpoolWatch::new(dir.path());
+        let t0 = Instant::now();
+        let empty = dir.path().join("1-empty.jpg");
+        let link = dir.path().join("2-link.jpg");
+        let frame = dir.path().join("3-frame.jpg");
+        fs::write(&empty, b"").unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", &link).unwrap();
+        fs::write(&frame, b"jpeg").unwrap();
+        for p in [&empty, &link, &frame] {
+            w.note(p, true, t0);
+        }
+        assert_eq!(w.len(), 3);
+        assert_eq!(
+            w.next_ready(t0 + w.settle),
+            None,
+            "an empty file may still grow"
+        );
+        let t1 = t0 + w.empty_settle;
+        assert_eq!(
+            w.next_ready(t1),
+            Some(Next::SetAside(empty.clone(), SetAsideReason::Empty))
+        );
+        let moved = w.set_aside(&empty).unwrap();
+        assert!(moved.starts_with(dir.path().join(REJECTED)));
+        assert_eq!(
+            w.next_ready(t1),
+            Some(Next::SetAside(link.clone(), SetAsideReason::NotRegular))
+        );
+        let moved = w.set_aside(&link).unwrap();
+        assert!(
+            fs::symlink_metadata(&moved)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(w.next_ready(t1), Some(Next::Frame(frame.clone())));
+        // The rejected folder itself is never a candidate.
+        w.done(&frame);
+        assert_eq!(
+            w.rescan(t1, Duration::ZERO).unwrap(),
+            1,
+            "only the frame again"
+        );
     }
 }

@@ -64,6 +64,9 @@ pub struct CameraConfig {
     pub keep_on_card: bool,
     /// One event wait. Short, so a trigger or shutdown is never held up for long.
     pub wait: Duration,
+    /// Below this many free bytes on the spool's disk nothing is deleted from the camera, even
+    /// in internal-RAM mode: the frames stay where they are while the disk is nearly full.
+    pub low_space_bytes: u64,
 }
 
 impl Default for CameraConfig {
@@ -74,6 +77,7 @@ impl Default for CameraConfig {
             image_size: ImageSize::Leave,
             keep_on_card: false,
             wait: Duration::from_millis(200),
+            low_space_bytes: 0,
         }
     }
 }
@@ -291,8 +295,8 @@ fn smallest_enough(choices: impl Iterator<Item = String>) -> Option<String> {
 }
 
 /// Tethers until `shutdown` turns true: connects, downloads every new file into the spool,
-/// reconnects after errors. Returns only on shutdown or when the spool fails (a full disk):
-/// frames must not be downloaded when they cannot be stored.
+/// reconnects after errors. When the spool cannot store a frame (a full disk) the frame stays on
+/// the camera, the status says so, and the next connection's catch-up fetches it.
 pub async fn run(
     config: CameraConfig,
     spool: Arc<Spool>,
@@ -332,7 +336,16 @@ pub async fn run(
                 release(connected.camera).await;
                 match outcome {
                     Ok(()) => break,
-                    Err(SessionEnd::Spool(e)) => return Err(e),
+                    Err(SessionEnd::Spool(e)) => {
+                        // A full disk: what was not stored stays on the camera (neither fetched
+                        // nor deleted) and the catch-up of the next connection fetches it.
+                        tracing::error!(error = %e, "cannot store frames; waiting for room");
+                        say(&events, crate::spool_trouble(&e));
+                        tokio::select! {
+                            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+                            _ = shutdown.changed() => {}
+                        }
+                    }
                     Err(SessionEnd::Camera(e)) => {
                         tracing::warn!(camera = %name, error = %e, "camera lost; reconnecting");
                         say(&events, status_for(&e, &name));
@@ -508,7 +521,12 @@ async fn fetch(
     io.ledger.record("got", key).map_err(SessionEnd::Spool)?;
     let camera_path = format!("{}/{}", folder.trim_end_matches('/'), name);
     tracing::info!(spool = %stored.display(), camera_path = %camera_path, ms = started.elapsed().as_millis() as u64, "frame stored");
-    if io.config.capture_target == CaptureTarget::Ram && !io.config.keep_on_card {
+    let low = io.config.low_space_bytes > 0
+        && durable::free_space(io.spool.dir()).is_ok_and(|f| f < io.config.low_space_bytes);
+    if low {
+        tracing::warn!(camera_path = %camera_path, "the disk is nearly full: the frame stays on the camera too");
+    }
+    if io.config.capture_target == CaptureTarget::Ram && !io.config.keep_on_card && !low {
         // Only now that the bytes are safe in the spool.
         if let Err(e) = c.camera.fs().delete_file(folder, name).await {
             tracing::warn!(error = %e, camera_path = %camera_path, "could not delete from the camera");
@@ -612,7 +630,7 @@ async fn session(
 /// What was fetched from or seen on each camera, one fsync'd line per file in
 /// `<spool>/.camera-ledger.log`: `got|seen|camera <TAB> key`.
 struct Ledger {
-    file: std::fs::File,
+    file: durable::AppendFile,
     path: std::path::PathBuf,
     handled: HashSet<String>,
     cameras: HashSet<String>,
@@ -627,11 +645,8 @@ impl Ledger {
             path: path.clone(),
             source,
         };
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => return Err(err(e)),
-        };
+        let (file, bytes) = durable::AppendFile::open_lines(&path).map_err(err)?;
+        let text = String::from_utf8_lossy(&bytes);
         let mut handled = HashSet::new();
         let mut cameras = HashSet::new();
         for line in text.lines() {
@@ -648,11 +663,6 @@ impl Ledger {
                 None => {}
             }
         }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(err)?;
         Ok(Ledger {
             file,
             path,
@@ -669,13 +679,11 @@ impl Ledger {
         self.handled.contains(key)
     }
 
-    /// Appends and fsyncs one line (a few bytes; done inline).
+    /// Appends and fsyncs one line (a few bytes; done inline), or leaves the file as it was.
     fn record(&mut self, what: &str, key: &str) -> Result<(), TetherError> {
-        use std::io::Write;
         let line = format!("{what}\t{key}\n");
         self.file
-            .write_all(line.as_bytes())
-            .and_then(|()| self.file.sync_data())
+            .append(line.as_bytes())
             .map_err(|source| TetherError::Spool {
                 path: self.path.clone(),
                 source,

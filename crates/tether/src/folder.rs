@@ -9,8 +9,7 @@
 //! restart imports nothing twice and nothing is missed.
 
 use std::collections::{HashMap, HashSet};
-use std::fs::{self, OpenOptions};
-use std::io::Write;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -83,23 +82,20 @@ pub async fn run(
         source: e,
     };
     let log_path = spool.dir().join(LOG);
-    let mut seen: HashSet<Seen> = match fs::read_to_string(&log_path) {
-        Ok(text) => text.lines().filter_map(parse_line).collect(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => HashSet::new(),
-        Err(e) => return Err(spool_err(e)),
-    };
-    let mut log = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log_path)
-        .map_err(spool_err)?;
+    let (mut log, text) = durable::AppendFile::open_lines(&log_path).map_err(spool_err)?;
+    let mut seen: HashSet<Seen> = String::from_utf8_lossy(&text)
+        .lines()
+        .filter_map(parse_line)
+        .collect();
     let camera = format!("folder {}", source.display());
-    let _ = events.send(Event::Status(Status::Connected {
+    let connected = Status::Connected {
         camera: camera.clone(),
         port: source.display().to_string(),
         battery: None,
         free_bytes: None,
-    }));
+    };
+    let _ = events.send(Event::Status(connected.clone()));
+    let mut trouble = false;
     let mut pending: HashMap<PathBuf, Seen> = HashMap::new();
     let mut captures = Captures::default();
     while !*shutdown.borrow() {
@@ -126,15 +122,32 @@ pub async fn run(
             };
             let (stem, extension) = crate::split_name(&path);
             let data_len = bytes.len() as u64;
-            let stored = crate::spool::store_blocking(
+            let stored = match crate::spool::store_blocking(
                 Arc::clone(&spool),
                 bytes,
                 "folder".into(),
                 extension.clone(),
             )
-            .await?;
-            log.write_all(log_line(&id).as_bytes()).map_err(spool_err)?;
-            log.sync_data().map_err(spool_err)?;
+            .await
+            {
+                Ok(p) => p,
+                Err(e) => {
+                    // A full disk: the file stays in the source folder and is copied on a later
+                    // poll, once there is room.
+                    tracing::warn!(file = %path.display(), error = %e, "cannot store; will retry");
+                    let _ = events.send(Event::Status(crate::spool_trouble(&e)));
+                    trouble = true;
+                    break;
+                }
+            };
+            if let Err(e) = log.append(log_line(&id).as_bytes()) {
+                // Stored but not remembered: it may be copied again, and the session knows the
+                // same bytes by their hash. Never lost.
+                tracing::warn!(error = %e, "cannot note an imported file");
+            }
+            if std::mem::take(&mut trouble) {
+                let _ = events.send(Event::Status(connected.clone()));
+            }
             let kind = FrameKind::from_extension(&extension);
             let _ = events.send(Event::Frame(FrameArrived {
                 path: stored,

@@ -112,6 +112,34 @@ pub enum Command {
     Trigger,
 }
 
+/// The operator's status when a frame cannot be stored in the spool: a full disk says so and
+/// what happens to the frame (it stays on the camera or in the source folder and is fetched
+/// once there is room again).
+pub fn spool_trouble(e: &TetherError) -> Status {
+    let full = match e {
+        TetherError::Spool { source, .. } => durable::is_disk_full(source),
+        _ => false,
+    };
+    if full {
+        Status::Error {
+            message: "磁盘已满，新照片留在相机/存储卡上 / the disk is full: new frames stay on the camera"
+                .into(),
+            remedy: Some(
+                "请腾出磁盘空间；有空间后照片会自动导入。 / Make room on the disk; the frames are fetched by themselves afterwards."
+                    .into(),
+            ),
+        }
+    } else {
+        Status::Error {
+            message: format!("cannot store a frame in the spool: {e}"),
+            remedy: Some(
+                "请检查收片文件夹所在磁盘；照片留在相机上，稍后自动重试。 / Check the spool's disk; the frame stays on the camera and is retried."
+                    .into(),
+            ),
+        }
+    }
+}
+
 /// Errors of the tether crate.
 #[derive(Debug, thiserror::Error)]
 pub enum TetherError {

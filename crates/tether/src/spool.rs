@@ -6,8 +6,8 @@
 //! restart after a reconnect): they are `<UTC time>-<sequence>-<camera>.<ext>`, and a name that
 //! exists already is never overwritten.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::fs::{self, File};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -75,14 +75,15 @@ impl Spool {
                 break (final_path, part_path);
             }
         };
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&part_path)
-            .map_err(err)?;
-        file.write_all(bytes).map_err(err)?;
-        file.sync_all().map_err(err)?;
-        drop(file);
+        let written = durable::create_new(&part_path).and_then(|mut file| {
+            file.write_all(bytes)?;
+            file.sync_all()
+        });
+        if let Err(e) = written {
+            // A full disk: the part goes, the frame stays on the camera or in the source folder.
+            let _ = fs::remove_file(&part_path);
+            return Err(err(e));
+        }
         // `create_new` above and the existence check make an overwrite impossible short of a
         // second writer racing on the same name, which the sequence number rules out.
         fs::rename(&part_path, &final_path).map_err(err)?;
@@ -114,17 +115,7 @@ fn sanitise(s: &str) -> String {
     if out.is_empty() { "x".into() } else { out }
 }
 
-/// Creates a folder (and parents) readable by the owner only.
-pub fn create_private_dir(dir: &Path) -> io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    if dir.is_dir() {
-        return Ok(());
-    }
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-}
+pub use durable::create_private_dir;
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,234 @@
+"use strict";
+let csrf = document.querySelector('meta[name=csrf]').content;
+// Chinese by default; English when chosen (kept in this browser).
+let lang = localStorage.getItem('rollcall-lang') === 'en' ? 'en' : 'zh';
+const t = (zh, en) => (lang === 'en' ? en : zh);
+function applyLang() {
+  document.documentElement.lang = lang === 'en' ? 'en' : 'zh-CN';
+  for (const el of document.querySelectorAll('[data-en]')) {
+    if (!el.dataset.zh) el.dataset.zh = el.textContent;
+    el.textContent = lang === 'en' ? el.dataset.en : el.dataset.zh;
+  }
+  document.getElementById('lang').textContent = lang === 'en' ? '中文' : 'EN';
+  document.getElementById('search').placeholder = t('搜索姓名或扫描身份证号（/）', 'Search a name or scan an ID (/)');
+  if (view) render(view);
+}
+let view = null;
+let heard = null; // the last frame whose verdict was announced
+const $ = (id) => document.getElementById(id);
+
+function toast(text) {
+  const t = $('toast'); t.textContent = text; t.style.display = 'block';
+  clearTimeout(toast.timer); toast.timer = setTimeout(() => t.style.display = 'none', 4000);
+}
+
+// Pass and fail sounds, made here (no files to load).
+let audio = null;
+const soundsOn = document.querySelector('meta[name=sounds]').content !== 'off';
+function beep(freqs) {
+  if (!soundsOn) return;
+  try {
+    audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+    let t = audio.currentTime;
+    for (const f of freqs) {
+      const o = audio.createOscillator(), g = audio.createGain();
+      o.frequency.value = f; o.connect(g); g.connect(audio.destination);
+      g.gain.setValueAtTime(0.2, t); g.gain.exponentialRampToValueAtTime(0.001, t + 0.18);
+      o.start(t); o.stop(t + 0.2); t += 0.22;
+    }
+  } catch (e) { /* no audio device */ }
+}
+
+async function refreshCsrf() {
+  const r = await fetch('/api/state');
+  const token = r.headers.get('x-rollcall-csrf');
+  if (token) csrf = token;
+}
+
+async function post(path, body, retried) {
+  const r = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', 'x-rollcall-csrf': csrf }, body: JSON.stringify(body || {}) });
+  if (r.status === 403 && !retried) { await refreshCsrf(); return post(path, body, true); }
+  const data = await r.json().catch(() => ({}));
+  if (!r.ok) { toast((data.error && (t(data.error.zh, data.error.en) || data.error.zh)) || (t('错误 ', 'Error ') + r.status)); beep([220]); }
+  return data;
+}
+const command = (body) => post('/api/command', body);
+
+const STANDING_EN = { waiting: 'to shoot', failed: 'retake', processing: 'processing', photographed: 'done', absent: 'absent', no_photo_needed: 'no photo', removed: 'removed' };
+// Table cells, every one set as text (nothing from the data is ever parsed as HTML).
+function cells(tr, values) {
+  for (const v of values) { const td = document.createElement('td'); td.textContent = String(v); tr.appendChild(td); }
+}
+
+// The data disk and current problems: a loud banner when space is low.
+function health(h) {
+  const disk = $('disk');
+  if (h.free_bytes !== null && h.free_bytes !== undefined) {
+    const gb = (h.free_bytes / 1e9).toFixed(1);
+    disk.textContent = t(`💾 剩余 ${gb} GB`, `💾 ${gb} GB free`);
+    disk.className = h.low_space ? 'low' : '';
+  } else { disk.textContent = ''; }
+  const box = $('alerts');
+  box.replaceChildren();
+  if (h.low_space) {
+    const d = document.createElement('div'); d.className = 'loud';
+    d.textContent = t(`磁盘空间不足（剩余 ${(h.free_bytes / 1e6).toFixed(0)} MB）：请立即腾出空间；相机中的照片暂不删除`,
+      `The disk is nearly full (${(h.free_bytes / 1e6).toFixed(0)} MB free): make room now; frames stay on the camera meanwhile`);
+    box.appendChild(d);
+  }
+  for (const p of h.problems) { const d = document.createElement('div'); d.textContent = t(p.zh, p.en); box.appendChild(d); }
+  box.hidden = !box.children.length;
+}
+
+function person(p) { return p ? t(`${p.class} 第 ${p.row} 行`, `${p.class}, row ${p.row}`) : ''; }
+
+function render(v) {
+  view = v;
+  $('school').textContent = v.school;
+  const sel = $('class');
+  if (sel.options.length !== v.classes.length) {
+    sel.replaceChildren();
+    for (const c of v.classes) { const o = document.createElement('option'); o.value = o.textContent = c; sel.appendChild(o); }
+  }
+  sel.value = v.class || '';
+  $('progress').textContent = t(`本班 ${v.class_progress.done}/${v.class_progress.total}　全校 ${v.school_progress.done}/${v.school_progress.total}`,
+    `Class ${v.class_progress.done}/${v.class_progress.total}  School ${v.school_progress.done}/${v.school_progress.total}`);
+  $('next-name').textContent = v.next ? v.next.name : (v.class ? t('本班已拍完', 'Class done') : t('请选择班级', 'Choose a class'));
+  $('next-where').textContent = v.next ? person(v.next) + (v.next.takes ? t(`（已拍 ${v.next.takes} 张）`, ` (${v.next.takes} taken)`) : '') : '';
+  $('then').textContent = v.then ? t(`之后：${v.then.name}`, `Then: ${v.then.name}`) : '';
+  const limit = $('limit');
+  limit.style.display = v.shot_limit_hit ? 'block' : 'none';
+  limit.textContent = v.shot_limit_hit ? t(`注意：${v.next.name} 已拍 ${v.next.takes} 张，排队顺序是否与名单一致？`, `${v.next.name} has ${v.next.takes} frames: does the queue still match the list?`) : '';
+  $('undo').title = v.can_undo ? t(`撤销：${v.can_undo}`, `Undo: ${v.can_undo}`) : t('没有可撤销的操作', 'Nothing to undo');
+  const last = v.last;
+  if (last) {
+    $('last-title').textContent = t(`第 ${last.frame} 张 → ${last.student || '（未分配）'}`, `Frame ${last.frame} → ${last.student || '(unassigned)'}`);
+    const words = lang === 'en'
+      ? { pass: 'Pass', fail: 'Retake', error: 'Unreadable', processing: 'Processing…' }
+      : { pass: '合格', fail: '不合格', error: '无法处理', processing: '处理中…' };
+    const verdict = $('last-verdict');
+    verdict.className = last.verdict;
+    verdict.textContent = words[last.verdict] + (last.accepted ? t('（已强制采用）', ' (accepted)') : '');
+    $('last-reasons').replaceChildren();
+    for (const r of last.reasons) { const li = document.createElement('li'); li.textContent = r; $('last-reasons').appendChild(li); }
+    const img = $('last-photo');
+    if (last.photo) { const src = `/api/photo/${last.frame}`; if (img.getAttribute('src') !== src) img.src = src; img.style.visibility = 'visible'; }
+    else { img.removeAttribute('src'); img.style.visibility = last.verdict === 'processing' ? 'hidden' : 'visible'; }
+    img.onclick = () => window.open(`/api/original/${last.frame}`, '_blank');
+    if (last.verdict !== 'processing' && heard !== null && heard !== `${last.frame}:${last.verdict}`) {
+      beep(last.verdict === 'pass' ? [880, 1320] : [330, 220]);
+    }
+    heard = `${last.frame}:${last.verdict}`;
+  } else { heard = ''; }
+  const tbody = $('students').tBodies[0];
+  tbody.replaceChildren();
+  for (const s of v.students) {
+    const tr = document.createElement('tr');
+    tr.dataset.key = s.key; if (s.next) tr.className = 'next';
+    cells(tr, [s.row, s.name, s.id, lang === 'en' ? STANDING_EN[s.standing] : s.standing_zh, s.takes || '']);
+    tr.children[3].className = `st-${s.standing}`;
+    tr.onclick = () => command({ command: 'jump', student: s.key });
+    tbody.appendChild(tr);
+  }
+  health(v.health);
+  const mk = $('makeup').tBodies[0];
+  mk.replaceChildren();
+  $('makeup-count').textContent = t(`（${v.make_up.length} 人）`, `(${v.make_up.length})`);
+  for (const m of v.make_up) {
+    const tr = document.createElement('tr');
+    cells(tr, [m.class, m.row, m.name, lang === 'en' ? STANDING_EN[m.standing] : m.reason]);
+    mk.appendChild(tr);
+  }
+}
+
+function connect() {
+  const es = new EventSource('/api/events');
+  let wasDown = false;
+  es.addEventListener('view', async (e) => {
+    if (wasDown) { wasDown = false; await refreshCsrf(); }
+    $('conn').className = 'up'; $('conn').textContent = t('已连接', 'Connected');
+    render(JSON.parse(e.data));
+  });
+  es.onerror = () => { wasDown = true; $('conn').className = 'down'; $('conn').textContent = t('连接中断，正在重连…', 'Disconnected, reconnecting…'); };
+}
+
+async function camera() {
+  try {
+    const c = await (await fetch('/api/camera')).json();
+    const cam = $('camera');
+    cam.style.color = c.state === 'error' || c.state === 'disconnected' ? 'var(--bad)' : '';
+    cam.textContent = c.state === 'connected'
+      ? `📷 ${c.model}　电量 ${c.battery || '?'}　剩余 ${c.free || '?'}`
+      : `📷 ${c.message || c.state}${c.remedy ? '：' + c.remedy : ''}`;
+  } catch (e) { /* server restarting */ }
+}
+
+async function act(name) {
+  const v = view || {};
+  switch (name) {
+    case 'shutter': { const r = await post('/api/trigger'); if (r.ok) toast('已拍摄'); break; }
+    case 'skip': await command({ command: 'skip' }); break;
+    case 'retake': await command({ command: 'retake' }); break;
+    case 'accept': { const reason = prompt('强制采用的理由（例如：轻微阴影，可用）'); if (reason) await command({ command: 'accept', reason }); break; }
+    case 'undo': await command({ command: 'undo' }); break;
+    case 'back': await command({ command: 'shift', n: 1, back: true }); break;
+    case 'forward': await command({ command: 'shift', n: 1 }); break;
+    case 'add': {
+      const name = prompt('插班生姓名'); if (!name) break;
+      const id = prompt('身份证号码（可先不填）') || null;
+      await command({ command: 'add', name, class: v.class || '', id }); break;
+    }
+    case 'choose': { const f = parseInt(prompt('选用第几张照片（照片编号）') || '', 10); if (f) await command({ command: 'choose', frame: f }); break; }
+    case 'shiftn': {
+      const n = parseInt(prompt('最近几张照片顺移一位？') || '', 10); if (!n) break;
+      const back = confirm('确定：后移（归前一位学生）？取消：前移（归后一位学生）');
+      await command({ command: 'shift', n, back }); break;
+    }
+    case 'reload': {
+      const r = await command({ command: 'reload' });
+      if (r.ok) { const d = r.diff; const gone = d.removed.length + d.removed_with_photos.length; toast(t(`名册已重新载入：更正 ${d.corrected.length}，新增 ${d.added.length}，删除 ${gone}`, `Roster reloaded: ${d.corrected.length} corrected, ${d.added.length} added, ${gone} removed`)); }
+      break;
+    }
+    case 'nophoto': if (v.next && confirm(`${v.next.name} 无需拍照？`)) await command({ command: 'no_photo', student: v.next.key }); break;
+  }
+}
+
+$('lang').addEventListener('click', () => { lang = lang === 'en' ? 'zh' : 'en'; localStorage.setItem('rollcall-lang', lang); applyLang(); });
+document.querySelectorAll('#controls button').forEach((b) => b.addEventListener('click', () => act(b.dataset.act)));
+$('class').addEventListener('change', (e) => command({ command: 'class', class: e.target.value }));
+
+// Search: typed names, or a barcode scanner typing the ID and Enter.
+const search = $('search'), results = $('results');
+async function find(q) {
+  const list = await (await fetch('/api/search?q=' + encodeURIComponent(q))).json();
+  results.replaceChildren();
+  for (const s of list) {
+    const d = document.createElement('div');
+    d.textContent = `${s.class} 第${s.row}行 ${s.name} ${s.id} ${s.standing}`;
+    d.onclick = () => { command({ command: 'jump', student: s.key }); results.replaceChildren(); search.value = ''; search.blur(); };
+    results.appendChild(d);
+  }
+  return list;
+}
+search.addEventListener('input', () => { if (search.value.trim()) find(search.value.trim()); else results.replaceChildren(); });
+search.addEventListener('keydown', async (e) => {
+  if (e.key === 'Enter') {
+    const list = await find(search.value.trim());
+    if (list.length === 1) { await command({ command: 'jump', student: list[0].key }); results.replaceChildren(); search.value = ''; search.blur(); }
+    else if (!list.length) toast('名册上没有这个学生');
+  } else if (e.key === 'Escape') { results.replaceChildren(); search.value = ''; search.blur(); }
+});
+
+document.addEventListener('keydown', (e) => {
+  if (e.target.tagName === 'INPUT' || e.target.tagName === 'SELECT') return;
+  if ((e.ctrlKey || e.metaKey) && e.key === 'z') { e.preventDefault(); act('undo'); return; }
+  if (e.ctrlKey || e.metaKey || e.altKey) return;
+  const keys = { ' ': 'shutter', s: 'skip', r: 'retake', a: 'accept', u: 'undo', '[': 'back', ']': 'forward', n: 'add', x: 'nophoto', c: 'choose', m: 'shiftn', l: 'reload' };
+  if (e.key === '/') { e.preventDefault(); search.focus(); return; }
+  const name = keys[e.key.toLowerCase()];
+  if (name) { e.preventDefault(); act(name); }
+});
+
+applyLang();
+connect();
+camera(); setInterval(camera, 5000);
