@@ -22,6 +22,8 @@ pub enum Code {
     RosterError,
     /// A photo whose ID belongs to a student of the class, under another name.
     NameMismatch,
+    /// A student's file name the office or Windows would not take (name rules, lengths).
+    BadFileName,
     /// A file that belongs to no student.
     ExtraFile,
     /// A `.jpg` that is not a readable JPEG.
@@ -44,6 +46,7 @@ impl Code {
             Code::MissingPhoto => "missing_photo",
             Code::RosterError => "roster_error",
             Code::NameMismatch => "name_mismatch",
+            Code::BadFileName => "bad_file_name",
             Code::ExtraFile => "extra_file",
             Code::NotJpeg => "not_jpeg",
             Code::WrongSize => "wrong_size",
@@ -80,6 +83,10 @@ pub struct Student {
 /// What the folder must hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Expected {
+    /// The school (the zip's top folder).
+    pub school: String,
+    /// Between ID number and name in file names.
+    pub separator: String,
     /// Class name → students in roster order.
     pub classes: BTreeMap<String, Vec<Student>>,
     pub width: u16,
@@ -159,6 +166,31 @@ pub fn verify(expected: &Expected, found: &[Found]) -> Vec<Defect> {
                         s.name
                     ),
                 ),
+                Some(file)
+                    if let Some(why) = s.id_number.as_deref().and_then(|id| {
+                        roster::filename::photo_path_problem(
+                            &expected.school,
+                            class,
+                            id,
+                            &expected.separator,
+                            &s.name,
+                        )
+                    }) =>
+                {
+                    push(
+                        Code::BadFileName,
+                        class,
+                        Some(file),
+                        format!(
+                            "{} 的照片文件名不可用：{}；请改正名册后重新载入",
+                            s.name, why.zh
+                        ),
+                        format!(
+                            "{}: the photo's file name cannot be used: {}; fix the roster and reload it",
+                            s.name, why.en
+                        ),
+                    )
+                }
                 Some(file) if !present.contains(file.as_str()) => push(
                     Code::MissingPhoto,
                     class,

@@ -126,6 +126,8 @@ fn verify_finds_every_kind_of_defect() {
         },
     ];
     let expected = Expected {
+        school: "梧州市示例小学".into(),
+        separator: "-".into(),
         classes: BTreeMap::from([("一年级1班".to_string(), students)]),
         width: 358,
         height: 441,
@@ -382,4 +384,44 @@ fn printables_escape_and_mask() {
     assert!(html.contains("&lt;学校&gt;"));
     assert!(html.contains("45***********06"));
     assert_eq!(html.matches("<span></span>").count(), 18);
+}
+
+#[test]
+fn a_file_name_the_office_would_not_take_is_a_defect() {
+    let a = id("45040320190301001");
+    let students = vec![Student {
+        name: "Bob <b>".into(),
+        id_number: Some(a.clone()),
+        // What the session's path cleaning made of it: it looks like a file, but is not a name.
+        file: Some(format!("{a}-Bob _b_.jpg")),
+        needs_photo: true,
+    }];
+    let expected = Expected {
+        school: "梧州市示例小学".into(),
+        separator: "-".into(),
+        classes: BTreeMap::from([("一年级1班".to_string(), students)]),
+        width: 358,
+        height: 441,
+        dpi: 350,
+        size_min_kb: 14,
+        size_max_kb: 40,
+    };
+    let found = [
+        Found {
+            class: "一年级1班".into(),
+            file: format!("{a}-Bob _b_.jpg"),
+            facts: jpeg(358, 441, 350, 20),
+        },
+        Found {
+            class: "一年级1班".into(),
+            file: "一年级1班.xlsx".into(),
+            facts: Facts::Sheet(Ok(vec![(a.clone(), "Bob <b>".into())])),
+        },
+    ];
+    let defects = verify::verify(&expected, &found);
+    assert_eq!(
+        defects.iter().map(|d| d.code).collect::<Vec<_>>(),
+        [Code::BadFileName]
+    );
+    assert_eq!(defects[0].code.as_str(), "bad_file_name");
 }

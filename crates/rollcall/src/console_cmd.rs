@@ -331,7 +331,9 @@ pub fn ctl(a: CtlArgs) -> Result<ExitCode> {
     let (path, body) = match a.command {
         Ctl::State => {
             let view = client.state()?;
-            crate::emit(&(serde_json::to_string_pretty(&view)? + "\n"))?;
+            crate::emit(&roster::id::mask_all(
+                &(serde_json::to_string_pretty(&view)? + "\n"),
+            ))?;
             return Ok(ExitCode::SUCCESS);
         }
         Ctl::Trigger => ("/api/trigger", json!({})),
@@ -373,6 +375,10 @@ pub fn ctl(a: CtlArgs) -> Result<ExitCode> {
         ),
     };
     let answer = client.post(path, &body)?;
-    crate::emit(&(serde_json::to_string_pretty(&answer)? + "\n"))?;
+    // The recorded line names students by key, which is often the full ID: stdout ends up in
+    // logs and terminals, so it is masked like every log line.
+    crate::emit(&roster::id::mask_all(
+        &(serde_json::to_string_pretty(&answer)? + "\n"),
+    ))?;
     Ok(ExitCode::SUCCESS)
 }

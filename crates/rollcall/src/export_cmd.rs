@@ -179,6 +179,8 @@ fn expected(state: &State, profile: &pipeline::Profile) -> Expected {
             });
     }
     Expected {
+        school: state.school.clone(),
+        separator: state.separator.clone(),
         classes,
         width: u16::try_from(profile.width).unwrap_or(u16::MAX),
         height: u16::try_from(profile.height).unwrap_or(u16::MAX),

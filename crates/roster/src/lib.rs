@@ -5,12 +5,14 @@
 //!
 //! - [`read`]: bytes → tables of cells (xlsx/xlsm/xls/ods via calamine, CSV in UTF-8 or GBK).
 //! - [`header`]: finds the header row and maps columns by synonyms.
-//! - [`id`], [`name`]: the rules for ID numbers and names.
+//! - [`id`], [`name`]: the rules for ID numbers and names; [`filename`]: what a photo's path
+//!   may be (one definition for the roster check, the session and verify).
 //! - [`load`]: tables → schools, classes, students, with every problem found
 //!   ([`load::load`] is the entry point).
 //! - [`problem`]: stable problem codes, severities, Chinese and English messages.
 //! - [`sheet`]: the problems sheet a school can fix and send back (xlsx bytes).
 
+pub mod filename;
 pub mod header;
 pub mod id;
 pub mod load;

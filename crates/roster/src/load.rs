@@ -506,6 +506,26 @@ fn check_row(
             .map(|f| name_problem(f, name_loc(), &name_raw, &name_check.normalised)),
     );
 
+    // School and class become folder names.
+    for (what_zh, what_en, folder) in [("学校", "school", &school), ("班级", "class", &class)] {
+        if let Some(n) = crate::filename::folder_too_long(folder) {
+            problems.push(Problem::new(
+                Code::FolderNameTooLong,
+                ctx.loc(None),
+                Text::new(
+                    format!(
+                        "{what_zh}名称“{folder}”有 {n} 个字，超过文件夹名允许的 {} 个字。请改短名称。",
+                        crate::filename::MAX_FOLDER_CHARS
+                    ),
+                    format!(
+                        "The {what_en} name {folder:?} has {n} characters, more than the {} a folder name allows. Shorten it.",
+                        crate::filename::MAX_FOLDER_CHARS
+                    ),
+                ),
+            ));
+        }
+    }
+
     // Gender against the 17th digit (only for a usable number).
     let gender_text = cell(Field::Gender).display();
     let gender = Gender::parse(&gender_text);
@@ -715,51 +735,11 @@ fn id_problem(f: &IdFinding, loc: Location, raw: &str, normalised: &str) -> Prob
 }
 
 fn name_problem(f: &NameFinding, loc: Location, raw: &str, normalised: &str) -> Problem {
-    let p = |code, zh: String, en: String| {
-        Problem::new(code, loc.clone(), Text::new(zh, en)).with_value(raw)
-    };
-    match f {
-        NameFinding::Empty => p(
-            Code::NameEmpty,
-            "姓名为空。请补填。".into(),
-            "The name is empty. Fill it in.".into(),
-        ),
-        NameFinding::Trim => p(
-            Code::NameTrim,
-            "姓名前后有空格，已去掉。".into(),
-            "Spaces around the name were removed.".into(),
-        )
-        .with_fixed(normalised),
-        NameFinding::InnerSpace => p(
-            Code::NameSpace,
-            "姓名中间有空格，已去掉。".into(),
-            "Spaces inside the name were removed.".into(),
-        )
-        .with_fixed(normalised),
-        NameFinding::DotVariant { found } => p(
-            Code::NameDotVariant,
-            format!("姓名中的间隔号写成了“{found}”，已统一为“·”。"),
-            format!("The name separator '{found}' was unified to '·'."),
-        )
-        .with_fixed(normalised),
-        NameFinding::InvalidChar { ch } => p(
-            Code::NameInvalidChar,
-            format!(
-                "姓名中有不应出现的字符“{ch}”（问号多是导出时生僻字丢失；字母、数字不属于姓名）。请按户口簿改正。"
-            ),
-            format!(
-                "The name contains '{ch}', which is never part of a name (a '?' usually means a rare character was lost in an export). Correct it from the household register."
-            ),
-        ),
-        NameFinding::OutsideGbk { chars } => p(
-            Code::NameOutsideGbk,
-            format!(
-                "姓名中的“{chars}”是生僻字（不在 GBK 字符集内），部分系统无法处理。照片仍会按此姓名命名，请提前告知社保经办机构。"
-            ),
-            format!(
-                "'{chars}' is outside GBK; some office systems cannot take it. The photo is still named with it; tell the office in advance."
-            ),
-        ),
+    let problem = Problem::new(f.code(), loc, f.text()).with_value(raw);
+    if f.is_fixable() {
+        problem.with_fixed(normalised)
+    } else {
+        problem
     }
 }
 

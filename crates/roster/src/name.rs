@@ -21,6 +21,9 @@ const DOT_VARIANTS: [char; 11] = [
     '\u{318d}', // ㆍ Hangul letter araea
 ];
 
+use crate::filename::MAX_NAME_CHARS;
+use crate::problem::{Code, Text};
+
 /// The standard separator.
 pub const MIDDLE_DOT: char = '\u{00b7}';
 
@@ -40,6 +43,8 @@ pub enum NameFinding {
     InvalidChar { ch: char },
     /// Characters that GBK cannot encode (valid, but some office systems cannot take them).
     OutsideGbk { chars: String },
+    /// Longer than a file name allows ([`crate::filename::MAX_NAME_CHARS`]).
+    TooLong { chars: usize },
 }
 
 impl NameFinding {
@@ -51,9 +56,68 @@ impl NameFinding {
         )
     }
 
+    /// The problem code of this finding.
+    pub fn code(&self) -> Code {
+        match self {
+            NameFinding::Empty => Code::NameEmpty,
+            NameFinding::Trim => Code::NameTrim,
+            NameFinding::InnerSpace => Code::NameSpace,
+            NameFinding::DotVariant { .. } => Code::NameDotVariant,
+            NameFinding::InvalidChar { .. } => Code::NameInvalidChar,
+            NameFinding::OutsideGbk { .. } => Code::NameOutsideGbk,
+            NameFinding::TooLong { .. } => Code::NameTooLong,
+        }
+    }
+
+    /// What the finding means and what to do, for the team and the school.
+    pub fn text(&self) -> Text {
+        match self {
+            NameFinding::Empty => Text::new("姓名为空。请补填。", "The name is empty. Fill it in."),
+            NameFinding::Trim => Text::new(
+                "姓名前后有空格，已去掉。",
+                "Spaces around the name were removed.",
+            ),
+            NameFinding::InnerSpace => Text::new(
+                "姓名中间有空格，已去掉。",
+                "Spaces inside the name were removed.",
+            ),
+            NameFinding::DotVariant { found } => Text::new(
+                format!("姓名中的间隔号写成了“{found}”，已统一为“·”。"),
+                format!("The name separator '{found}' was unified to '·'."),
+            ),
+            NameFinding::InvalidChar { ch } => Text::new(
+                format!(
+                    "姓名中有不应出现的字符“{ch}”（问号多是导出时生僻字丢失；字母、数字不属于姓名）。请按户口簿改正。"
+                ),
+                format!(
+                    "The name contains '{ch}', which is never part of a name (a '?' usually means a rare character was lost in an export). Correct it from the household register."
+                ),
+            ),
+            NameFinding::OutsideGbk { chars } => Text::new(
+                format!(
+                    "姓名中的“{chars}”是生僻字（不在 GBK 字符集内），部分系统无法处理。照片仍会按此姓名命名，请提前告知社保经办机构。"
+                ),
+                format!(
+                    "'{chars}' is outside GBK; some office systems cannot take it. The photo is still named with it; tell the office in advance."
+                ),
+            ),
+            NameFinding::TooLong { chars } => Text::new(
+                format!(
+                    "姓名有 {chars} 个字，超过照片文件名允许的 {MAX_NAME_CHARS} 个字。请核对姓名（是否把几个人的姓名或备注填进了同一格）。"
+                ),
+                format!(
+                    "The name has {chars} characters, more than the {MAX_NAME_CHARS} a photo's file name allows. Check it (several names or a note in one cell?)."
+                ),
+            ),
+        }
+    }
+
     /// True when the name cannot be used as it is (needs a human).
     pub fn is_error(&self) -> bool {
-        matches!(self, NameFinding::Empty | NameFinding::InvalidChar { .. })
+        matches!(
+            self,
+            NameFinding::Empty | NameFinding::InvalidChar { .. } | NameFinding::TooLong { .. }
+        )
     }
 }
 
@@ -67,6 +131,11 @@ pub struct NameCheck {
 impl NameCheck {
     pub fn is_usable(&self) -> bool {
         !self.findings.iter().any(NameFinding::is_error)
+    }
+
+    /// The first finding that makes the name unusable.
+    pub fn first_error(&self) -> Option<&NameFinding> {
+        self.findings.iter().find(|f| f.is_error())
     }
 }
 
@@ -153,6 +222,9 @@ pub fn check(raw: &str) -> NameCheck {
         .collect();
     if !outside.is_empty() {
         findings.push(NameFinding::OutsideGbk { chars: outside });
+    }
+    if let Some(chars) = crate::filename::name_too_long(&normalised) {
+        findings.push(NameFinding::TooLong { chars });
     }
     NameCheck {
         normalised,

@@ -58,6 +58,8 @@ pub enum Code {
     NameDotVariant,
     NameInvalidChar,
     NameOutsideGbk,
+    NameTooLong,
+    FolderNameTooLong,
     // Across columns and rows.
     GenderMismatch,
     DuplicateIdInSchool,
@@ -69,7 +71,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, in the order of the documentation (`docs/roster-checks.md`).
-    pub const ALL: [Code; 32] = [
+    pub const ALL: [Code; 34] = [
         Code::FileEmpty,
         Code::FileEncrypted,
         Code::FileNotSpreadsheet,
@@ -96,6 +98,8 @@ impl Code {
         Code::NameDotVariant,
         Code::NameInvalidChar,
         Code::NameOutsideGbk,
+        Code::NameTooLong,
+        Code::FolderNameTooLong,
         Code::GenderMismatch,
         Code::DuplicateIdInSchool,
         Code::DuplicateIdAcrossSchools,
@@ -133,6 +137,8 @@ impl Code {
             Code::NameDotVariant => "name_dot_variant",
             Code::NameInvalidChar => "name_invalid_char",
             Code::NameOutsideGbk => "name_outside_gbk",
+            Code::NameTooLong => "name_too_long",
+            Code::FolderNameTooLong => "folder_name_too_long",
             Code::GenderMismatch => "gender_mismatch",
             Code::DuplicateIdInSchool => "duplicate_id_in_school",
             Code::DuplicateIdAcrossSchools => "duplicate_id_across_schools",

@@ -344,3 +344,38 @@ mod never_panics {
         }
     }
 }
+
+#[test]
+fn names_and_folders_that_cannot_become_a_file_name_are_errors() {
+    let long = "赵".repeat(90);
+    let class = "班".repeat(70);
+    let csv = format!(
+        "学校,班级,姓名,身份证号码\n测试小学,一(1)班,{long},{}\n测试小学,{class},李光艳,{}\n测试小学,一(1)班,黄燕,{}\n",
+        id("45048120150327061"),
+        id("45048120150327062"),
+        id("45048120150327063"),
+    );
+    let roster = roster::load(&[src("名册.csv", None, csv.into_bytes())], &options());
+    assert_eq!(codes_at(&roster, 2), vec![Code::NameTooLong]);
+    let p = roster
+        .problems
+        .iter()
+        .find(|p| p.code == Code::NameTooLong)
+        .unwrap();
+    assert_eq!(p.severity(), Severity::Error);
+    assert!(
+        p.message.zh.contains("90") && p.message.zh.contains("40"),
+        "{}",
+        p.message.zh
+    );
+    assert_eq!(codes_at(&roster, 3), vec![Code::FolderNameTooLong]);
+    assert!(codes_at(&roster, 4).is_empty());
+    let ready: Vec<&str> = roster
+        .schools
+        .iter()
+        .flat_map(|s| s.students())
+        .filter(|s| s.is_ready())
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(ready, ["黄燕"], "rows with these errors get no file name");
+}

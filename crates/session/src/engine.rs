@@ -177,6 +177,8 @@ impl Engine {
         separator: &str,
     ) -> Result<Engine, EngineError> {
         let (name, students) = pick_school(roster, school)?;
+        // Refused before anything is written: a journal that could not be opened again.
+        crate::state::session_problem(&name, separator)?;
         let layout = Layout::new(data);
         layout::create_private_dir(data).map_err(|source| EngineError::Io {
             path: data.to_path_buf(),

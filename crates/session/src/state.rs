@@ -27,6 +27,12 @@ pub enum Refusal {
     },
     #[error("a walk-in needs a name and a class")]
     WalkInIncomplete,
+    #[error("the name cannot be used: {}", .0.en)]
+    InvalidName(roster::Text),
+    #[error("{student}: no photo could be filed for this record ({}); refused before anything was recorded", .why.en)]
+    Unfileable { student: String, why: roster::Text },
+    #[error("{}", .0.en)]
+    BadSession(roster::Text),
     #[error("ID number {0} is not valid (it may be left empty for now)")]
     InvalidId(String),
     #[error("no class named {0}")]
@@ -95,6 +101,11 @@ impl Refusal {
                 candidates,
             } => format!("“{query}”有 {count} 个学生（{candidates}），请用 班级:行号 指定"),
             Refusal::WalkInIncomplete => "请填写姓名和班级".into(),
+            Refusal::InvalidName(why) => format!("姓名不能使用：{}", why.zh),
+            Refusal::Unfileable { student, why } => {
+                format!("{student}：{}，无法存档照片，未作任何记录", why.zh)
+            }
+            Refusal::BadSession(why) => why.zh.clone(),
             Refusal::InvalidId(id) => {
                 format!("身份证号 {id} 无效，请核对（可以先不填，之后重新载入名册）")
             }
@@ -330,6 +341,7 @@ impl State {
                 if seq != 1 {
                     return Err(Refusal::NotOpened);
                 }
+                session_problem(school, separator)?;
                 self.school = school.clone();
                 self.separator = separator.clone();
                 return Ok(());
@@ -502,6 +514,11 @@ impl State {
                 Inverse::Cursor { cursor, class }
             }
             Event::StudentAdded { student } => {
+                // A walk-in's name passes the name rules even before it has an ID.
+                if let Some(finding) = roster::name::check(&student.name).first_error() {
+                    return Err(Refusal::InvalidName(finding.text()));
+                }
+                self.fileable(student)?;
                 let (s, revived) = match self.index.get(&student.key) {
                     Some(&s) if !self.students[s].removed => {
                         return Err(Refusal::DuplicateKey(student.key.clone()));
@@ -682,6 +699,7 @@ impl State {
             if new_index.insert(&r.key, i).is_some() {
                 return Err(Refusal::DuplicateKey(r.key.clone()));
             }
+            self.fileable(r)?;
         }
         // A corrected ID that another student already has would file two photos under one name
         // (the roster marks both rows as duplicates, so compare the IDs as written).
@@ -749,6 +767,27 @@ impl State {
             self.cursor = self.class.clone().and_then(|c| self.first_in_class(&c));
         }
         Ok(())
+    }
+
+    /// A record whose photo could not be filed is refused (validate before journaling): a
+    /// record with an ID must make a file name the office and the file system take.
+    fn fileable(&self, r: &StudentRecord) -> Result<(), Refusal> {
+        let Some(id) = &r.id_number else {
+            return Ok(());
+        };
+        match roster::filename::photo_path_problem(
+            &self.school,
+            &r.class,
+            id,
+            &self.separator,
+            &r.name,
+        ) {
+            None => Ok(()),
+            Some(why) => Err(Refusal::Unfileable {
+                student: r.name.chars().take(20).collect(),
+                why,
+            }),
+        }
     }
 
     fn id_changed(&self, r: &StudentRecord) -> bool {
@@ -901,10 +940,27 @@ impl State {
         id: Option<&str>,
         today: chrono::NaiveDate,
     ) -> Result<StudentRecord, Refusal> {
-        let name = name.trim().to_string();
         let class = class.trim().to_string();
-        if name.is_empty() || class.is_empty() {
+        if name.trim().is_empty() || class.is_empty() {
             return Err(Refusal::WalkInIncomplete);
+        }
+        // Exactly the rules of a roster row: the name as normalised, refused on any error.
+        let check = roster::name::check(name);
+        if let Some(finding) = check.first_error() {
+            return Err(Refusal::InvalidName(finding.text()));
+        }
+        let name = check.normalised;
+        if let Some(n) = roster::filename::folder_too_long(&class) {
+            return Err(Refusal::InvalidName(roster::Text::new(
+                format!(
+                    "班级名称有 {n} 个字，超过 {} 个字",
+                    roster::filename::MAX_FOLDER_CHARS
+                ),
+                format!(
+                    "the class name has {n} characters, more than {}",
+                    roster::filename::MAX_FOLDER_CHARS
+                ),
+            )));
         }
         let id_text = id.unwrap_or("").trim().to_uppercase();
         let id_number = if id_text.is_empty() {
@@ -1127,6 +1183,32 @@ impl State {
         }
         Ok(Event::Reassigned { moves })
     }
+}
+
+/// Why a session cannot be opened for this school with this separator, if it cannot.
+pub fn session_problem(school: &str, separator: &str) -> Result<(), Refusal> {
+    if let Some(why) = roster::filename::separator_problem(separator) {
+        return Err(Refusal::BadSession(why));
+    }
+    if school.trim().is_empty() {
+        return Err(Refusal::BadSession(roster::Text::new(
+            "学校名称为空",
+            "the school has no name",
+        )));
+    }
+    if let Some(n) = roster::filename::folder_too_long(school) {
+        return Err(Refusal::BadSession(roster::Text::new(
+            format!(
+                "学校名称有 {n} 个字，超过文件夹名允许的 {} 个字，请在名册中改短",
+                roster::filename::MAX_FOLDER_CHARS
+            ),
+            format!(
+                "the school name has {n} characters, more than the {} a folder allows; shorten it in the roster",
+                roster::filename::MAX_FOLDER_CHARS
+            ),
+        )));
+    }
+    Ok(())
 }
 
 /// The event's name as written in the journal.

@@ -393,3 +393,66 @@ fn frames_without_a_class_are_unassigned_and_can_be_given_later() {
     process(&mut e, f, Pass, true);
     assert_eq!(output(&dir).len(), 1);
 }
+
+/// Validate before journaling: a record whose photo could not be filed never reaches the
+/// journal, whichever way it comes (walk-in, hand-made roster line).
+#[test]
+fn records_that_could_not_be_filed_are_refused_before_the_journal() {
+    let (_dir, mut e, _) = setup(2);
+    let journal = e.layout().journal(SCHOOL);
+    let before = fs::read(&journal).unwrap();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
+    // Walk-ins go through the roster's name rules.
+    for (name, code) in [("Bob <b>", "“B”"), (&*"赵".repeat(90), "90")] {
+        let refusal = e
+            .state()
+            .walk_in(name, "一年级1班", Some(&id(77)), today)
+            .unwrap_err();
+        assert!(refusal.zh().contains(code), "{}", refusal.zh());
+    }
+    // A space around the name is normalised, as in a roster.
+    let ok = e
+        .state()
+        .walk_in(" 新来的 ", "一年级1班", None, today)
+        .unwrap();
+    assert_eq!(ok.name, "新来的");
+    // A hand-made record with a name no file can carry.
+    let bad = session::StudentRecord {
+        key: "walk-in/x".into(),
+        class: "一年级1班".into(),
+        row: 0,
+        id_number: Some(id(78)),
+        id_text: id(78),
+        name: "赵".repeat(90),
+        photo_required: true,
+        walk_in: true,
+    };
+    let err = e
+        .commit(Event::StudentAdded {
+            student: bad.clone(),
+        })
+        .unwrap_err();
+    assert!(matches!(err, EngineError::Refused(_)), "{err:?}");
+    let mut students: Vec<session::StudentRecord> = e
+        .state()
+        .roster_order()
+        .map(|s| e.state().students[s].rec.clone())
+        .collect();
+    students.push(session::StudentRecord {
+        walk_in: false,
+        ..bad
+    });
+    let err = e
+        .commit(Event::RosterLoaded {
+            sources: vec![],
+            students,
+        })
+        .unwrap_err();
+    assert!(err.zh().contains("无法存档"), "{}", err.zh());
+    assert_eq!(fs::read(&journal).unwrap(), before, "nothing was written");
+    // A separator that cannot be in a file name is refused before a journal exists.
+    let dir = tempfile::tempdir().unwrap();
+    let err = Engine::create(dir.path(), &roster_of(&rows(1, 2)), None, vec![], "/").unwrap_err();
+    assert!(err.zh().contains("分隔符"), "{}", err.zh());
+    assert!(!dir.path().join("sessions").exists());
+}
