@@ -6,7 +6,9 @@ use anyhow::{Context, Result, bail};
 use walkdir::WalkDir;
 
 /// Extensions of files that can hold a roster.
-pub const ROSTER_EXTENSIONS: [&str; 5] = ["xlsx", "xlsm", "xls", "ods", "csv"];
+/// Files a folder walk picks up. `.xlsb` is not read, but found and reported (save as .xlsx),
+/// rather than skipped without a word.
+pub const ROSTER_EXTENSIONS: [&str; 6] = ["xlsx", "xlsm", "xls", "ods", "csv", "xlsb"];
 
 /// A roster file found on disk, with the names it is reported under.
 #[derive(Debug)]

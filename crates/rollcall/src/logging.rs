@@ -38,8 +38,12 @@ pub fn init(verbose: u8, daemon: bool) {
         (0, true) | (1, _) => "info",
         _ => "debug",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    // calamine logs how it copes with odd workbooks (capped repeats, unknown styles) as
+    // warnings; rollcall reports what matters about a file itself, so those stay quiet unless
+    // asked for with RUST_LOG.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!("{level},calamine=error,quick_xml=error"))
+    });
     let journal = stderr_is_journal();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

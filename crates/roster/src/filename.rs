@@ -67,21 +67,14 @@ pub fn photo_path_problem(
     student_name: &str,
 ) -> Option<Text> {
     let check = name::check(student_name);
-    if !check.is_usable() || check.normalised != student_name {
-        return Some(Text::new(
-            format!(
-                "姓名“{student_name}”不符合要求（只能是汉字和“·”，不能有空格），不能作为文件名"
-            ),
-            format!(
-                "the name {student_name:?} does not pass the name rules (Han characters and '·' only, no spaces) and cannot name a file"
-            ),
-        ));
+    if let Some(finding) = check.first_error() {
+        return Some(finding.text());
     }
-    if let Some(n) = name_too_long(student_name) {
+    if check.normalised != student_name {
         return Some(Text::new(
-            format!("姓名有 {n} 个字，超过文件名允许的 {MAX_NAME_CHARS} 个字"),
+            format!("姓名“{student_name}”含空格或不规范的间隔号，不能作为文件名"),
             format!(
-                "the name has {n} characters, more than the {MAX_NAME_CHARS} a file name allows"
+                "the name {student_name:?} holds spaces or a non-standard separator and cannot name a file"
             ),
         ));
     }
@@ -169,16 +162,16 @@ mod tests {
         assert!(photo_path_problem("城北小学", "一(1)班", "123", "-", "李光艳").is_some());
         assert!(photo_path_problem("城北小学", "一(1)班", ID, "/", "李光艳").is_some());
         assert!(photo_path_problem(&"校".repeat(61), "一(1)班", ID, "-", "李光艳").is_some());
-        assert!(
+        // The longest school, class and name together still fit Windows' path limit.
+        assert_eq!(
             photo_path_problem(
                 &"校".repeat(60),
                 &"班".repeat(60),
                 ID,
-                "-",
+                "---",
                 &"赵".repeat(40)
-            )
-            .is_some(),
-            "the whole path is too long for Windows"
+            ),
+            None
         );
     }
 

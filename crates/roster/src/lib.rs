@@ -13,6 +13,7 @@
 //! - [`sheet`]: the problems sheet a school can fix and send back (xlsx bytes).
 
 pub mod filename;
+pub mod guard;
 pub mod header;
 pub mod id;
 pub mod load;

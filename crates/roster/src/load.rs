@@ -360,6 +360,25 @@ fn read_problem(e: &ReadError, loc: Location) -> Problem {
             format!("文件已损坏，无法读取（{detail}）。请向学校重新要一份，或用 Excel 打开修复后另存。"),
             format!("The file is damaged and cannot be read ({detail}). Ask the school for a new copy, or open and repair it in Excel and save again."),
         ),
+        ReadError::TooLarge { sheet, size } => {
+            let (zh_sheet, en_sheet) = match sheet {
+                Some(s) => (format!("工作表“{s}”"), format!("sheet {s:?}")),
+                None => ("文件".to_string(), "the file".to_string()),
+            };
+            (
+                Code::FileTooLarge,
+                format!("{zh_sheet}太大，无法读取（{}）。常见原因是表格远处有零星内容或格式；请把名册复制到一个新工作簿（只复制有学生的行和列）后另存再导入。", size.zh()),
+                format!("{en_sheet} is too large to read ({}). Usually stray content or formatting far away: copy the roster (only the rows and columns with students) into a new workbook, save, and import again.", size.en()),
+            )
+        }
+        ReadError::Unsupported { what } => (
+            Code::FileUnsupported,
+            format!("不支持这种格式（{}）。请用 Excel 打开后“另存为” .xlsx 再导入。", match what {
+                read::Unsupported::Xlsb => "Excel 二进制工作簿 .xlsb",
+                read::Unsupported::Biff4 => "Excel 2.1–4.0 的旧格式",
+            }),
+            format!("The format is not supported ({what}). Open it in Excel, Save As .xlsx, and import again."),
+        ),
         ReadError::Encoding => (
             Code::FileEncoding,
             "无法识别 CSV 的文字编码（既不是 UTF-8 也不是 GBK）。请用 Excel 打开后另存为 .xlsx。".to_string(),

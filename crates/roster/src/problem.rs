@@ -36,6 +36,8 @@ pub enum Code {
     FileHtmlOrText,
     FileCorrupt,
     FileEncoding,
+    FileTooLarge,
+    FileUnsupported,
     FileNoHeader,
     SheetSkipped,
     // ID numbers.
@@ -71,13 +73,15 @@ pub enum Code {
 
 impl Code {
     /// Every code, in the order of the documentation (`docs/roster-checks.md`).
-    pub const ALL: [Code; 34] = [
+    pub const ALL: [Code; 36] = [
         Code::FileEmpty,
         Code::FileEncrypted,
         Code::FileNotSpreadsheet,
         Code::FileHtmlOrText,
         Code::FileCorrupt,
         Code::FileEncoding,
+        Code::FileTooLarge,
+        Code::FileUnsupported,
         Code::FileNoHeader,
         Code::SheetSkipped,
         Code::IdEmpty,
@@ -117,6 +121,8 @@ impl Code {
             Code::FileHtmlOrText => "file_html_or_text",
             Code::FileCorrupt => "file_corrupt",
             Code::FileEncoding => "file_encoding",
+            Code::FileTooLarge => "file_too_large",
+            Code::FileUnsupported => "file_unsupported",
             Code::FileNoHeader => "file_no_header",
             Code::SheetSkipped => "sheet_skipped",
             Code::IdEmpty => "id_empty",

@@ -7,7 +7,9 @@
 
 use std::io::Cursor;
 
-use calamine::{Data, DataRef, ExcelDateTime, Ods, Reader, ReaderRef, Xls, Xlsx};
+use calamine::{Data, DataRef, ExcelDateTime, Ods, Reader, Xls, Xlsx};
+
+use crate::guard::{self, MAX_CELLS, Refused};
 
 /// One cell as the roster code needs it. Text stays text; numbers stay numbers, so an ID that
 /// Excel stored as a number can be told apart from one stored as text.
@@ -115,6 +117,107 @@ pub enum ReadError {
     Corrupt { format: Format, detail: String },
     #[error("the text encoding could not be determined (neither UTF-8 nor GBK/GB 18030)")]
     Encoding,
+    /// Reading it would cost more than any roster may: a zip that inflates enormously, a sheet
+    /// whose used range spans millions of cells.
+    #[error("too large to read{}: {}", sheet.as_ref().map(|s| format!(" (sheet {s})")).unwrap_or_default(), size.en())]
+    TooLarge {
+        sheet: Option<String>,
+        size: TooLarge,
+    },
+    /// A real spreadsheet in a format rollcall does not read.
+    #[error("{what} is not supported")]
+    Unsupported { what: Unsupported },
+}
+
+/// What makes a file too large to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TooLarge {
+    /// A zip entry (or all of them) inflate beyond the limit; at least `mb` megabytes.
+    Inflates { entry: String, mb: u64 },
+    /// A used range of this many cells.
+    Cells(u64),
+}
+
+impl TooLarge {
+    pub fn zh(&self) -> String {
+        match self {
+            TooLarge::Inflates { entry, mb } => format!(
+                "其中的 {entry} 解压后超过 {} MB（至少 {mb} MB）",
+                guard::MAX_ENTRY_BYTES >> 20
+            ),
+            TooLarge::Cells(n) => format!("使用范围达 {n} 个单元格，上限为 {MAX_CELLS} 个"),
+        }
+    }
+
+    pub fn en(&self) -> String {
+        match self {
+            TooLarge::Inflates { entry, mb } => format!(
+                "its part {entry} unpacks to more than {} MB (at least {mb} MB)",
+                guard::MAX_ENTRY_BYTES >> 20
+            ),
+            TooLarge::Cells(n) => {
+                format!("its used range spans {n} cells; the limit is {MAX_CELLS}")
+            }
+        }
+    }
+}
+
+/// Spreadsheet formats recognised but not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unsupported {
+    /// Excel binary workbook.
+    Xlsb,
+    /// Excel 2.1–4.0 worksheets (BIFF2–4), before workbooks in OLE containers.
+    Biff4,
+}
+
+impl std::fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Unsupported::Xlsb => "an Excel binary workbook (.xlsb)",
+            Unsupported::Biff4 => "an Excel 2.1–4.0 worksheet",
+        })
+    }
+}
+
+fn refused(format: Format, r: Refused) -> ReadError {
+    match r {
+        Refused::Inflates { entry, bytes } => ReadError::TooLarge {
+            sheet: None,
+            size: TooLarge::Inflates {
+                entry,
+                mb: bytes >> 20,
+            },
+        },
+        Refused::Cells { sheet, cells } => ReadError::TooLarge {
+            sheet,
+            size: TooLarge::Cells(cells),
+        },
+        Refused::Damaged(detail) => ReadError::Corrupt {
+            format,
+            detail: plain(&detail),
+        },
+    }
+}
+
+/// A library's error text without Rust's debug renderings (`Foo { bar: .. }`, `Some(..)`):
+/// the part before the first such rendering, which is the human part.
+pub fn plain(detail: &str) -> String {
+    let cut = ["{", "[", "Some(", "None", "Ok(", "Err(", "\\"]
+        .iter()
+        .filter_map(|m| detail.find(m))
+        .min()
+        .unwrap_or(detail.len());
+    let text = detail[..cut]
+        .trim()
+        .trim_end_matches([':', ',', '('])
+        .trim();
+    let text: String = text.chars().take(120).collect();
+    if text.is_empty() {
+        "unreadable content".into()
+    } else {
+        text
+    }
 }
 
 /// Tables read from one file, and the format the content turned out to be.
@@ -137,7 +240,23 @@ pub fn read(bytes: &[u8], extension: &str) -> Result<Workbook, ReadError> {
         // ODS keeps an uncompressed `mimetype` entry first; xlsx never does.
         let head = &bytes[..bytes.len().min(256)];
         let is_ods = find(head, b"application/vnd.oasis.opendocument.spreadsheet").is_some();
+        let format = if is_ods { Format::Ods } else { Format::Xlsx };
+        let entries = guard::zip_entries(bytes).map_err(|r| refused(format, r))?;
+        if entries.iter().any(|e| e == "xl/workbook.bin") {
+            return Err(ReadError::Unsupported {
+                what: Unsupported::Xlsb,
+            });
+        }
         return if is_ods {
+            let manifest = guard::zip_entry(bytes, "META-INF/manifest.xml").unwrap_or_default();
+            if find(&manifest, b"encryption-data").is_some() {
+                return Err(ReadError::Encrypted);
+            }
+            let content = guard::zip_entry(bytes, "content.xml").unwrap_or_default();
+            let cells = guard::ods_cells(&content).map_err(|r| refused(format, r))?;
+            if cells > MAX_CELLS {
+                return Err(refused(format, Refused::Cells { sheet: None, cells }));
+            }
             read_ods(bytes)
         } else {
             read_xlsx(bytes)
@@ -148,7 +267,20 @@ pub fn read(bytes: &[u8], extension: &str) -> Result<Workbook, ReadError> {
         if find(bytes, &utf16le("EncryptedPackage")).is_some() {
             return Err(ReadError::Encrypted);
         }
+        let cells = guard::xls_cells(bytes).map_err(|r| refused(Format::Xls, r))?;
+        if cells > MAX_CELLS {
+            return Err(refused(Format::Xls, Refused::Cells { sheet: None, cells }));
+        }
         return read_xls(bytes);
+    }
+    // Excel 2.1, 3.0 and 4.0 worksheets: a bare BOF record, no OLE container.
+    if bytes.len() >= 4 && bytes[0] == 0x09 && matches!(bytes[1], 0x00 | 0x02 | 0x04) {
+        let len = u16::from_le_bytes([bytes[2], bytes[3]]);
+        if (4..=16).contains(&len) {
+            return Err(ReadError::Unsupported {
+                what: Unsupported::Biff4,
+            });
+        }
     }
     if looks_binary(bytes) {
         return Err(ReadError::NotSpreadsheet);
@@ -329,14 +461,38 @@ fn tables<R: Reader<Cursor<Vec<u8>>>>(mut workbook: R) -> Vec<Table> {
 fn read_xlsx(bytes: &[u8]) -> Result<Workbook, ReadError> {
     let corrupt = |e: calamine::XlsxError| ReadError::Corrupt {
         format: Format::Xlsx,
-        detail: e.to_string(),
+        detail: plain(&e.to_string()),
     };
     let mut workbook = Xlsx::new(Cursor::new(bytes.to_vec())).map_err(corrupt)?;
-    // Borrowed shared strings: one allocation per text cell instead of two.
+    // Cell by cell: only used cells cost memory, and the used range is checked before a grid
+    // is built (a cell at A1 and one at XFD1048576 are two cells, not 17 billion).
     let mut tables = Vec::new();
+    let mut budget = MAX_CELLS;
     for name in workbook.sheet_names() {
-        let range = workbook.worksheet_range_ref(&name).map_err(corrupt)?;
-        tables.push(convert(&range, name, convert_cell_ref));
+        let mut reader = match workbook.worksheet_cells_reader(&name) {
+            Ok(r) => r,
+            // A chart sheet: no cells.
+            Err(calamine::XlsxError::NotAWorksheet(_)) => continue,
+            Err(e) => return Err(corrupt(e)),
+        };
+        let mut cells: Vec<(u32, u32, Cell)> = Vec::new();
+        while let Some(cell) = reader.next_cell().map_err(corrupt)? {
+            let value = convert_cell_ref(cell.get_value());
+            if value == Cell::Empty {
+                continue;
+            }
+            let (row, col) = cell.get_position();
+            cells.push((row, col, value));
+            if cells.len() as u64 > budget {
+                return Err(ReadError::TooLarge {
+                    sheet: Some(name.clone()),
+                    size: TooLarge::Cells(cells.len() as u64),
+                });
+            }
+        }
+        let table = sparse_table(name, cells)?;
+        budget = budget.saturating_sub(area(&table));
+        tables.push(table);
     }
     Ok(Workbook {
         format: Format::Xlsx,
@@ -344,10 +500,57 @@ fn read_xlsx(bytes: &[u8]) -> Result<Workbook, ReadError> {
     })
 }
 
+/// The cells a table holds as a grid (rows × the widest row).
+fn area(table: &Table) -> u64 {
+    let width = table.rows.iter().map(Vec::len).max().unwrap_or(0);
+    table.rows.len() as u64 * width as u64
+}
+
+/// A table from used cells: rows from the first used row to the last, columns from A (as
+/// Excel shows them) to each row's last used cell; refused when the used range is too large.
+fn sparse_table(sheet: String, mut cells: Vec<(u32, u32, Cell)>) -> Result<Table, ReadError> {
+    cells.sort_by_key(|&(r, c, _)| (r, c));
+    let (Some(first), Some(last)) = (cells.first().map(|c| c.0), cells.last().map(|c| c.0)) else {
+        return Ok(Table {
+            sheet,
+            first_row: 1,
+            rows: Vec::new(),
+        });
+    };
+    let width = cells.iter().map(|c| u64::from(c.1) + 1).max().unwrap_or(0);
+    let range = (u64::from(last - first) + 1) * width;
+    if range > MAX_CELLS {
+        return Err(ReadError::TooLarge {
+            sheet: Some(sheet),
+            size: TooLarge::Cells(range),
+        });
+    }
+    let mut rows: Vec<Vec<Cell>> = vec![Vec::new(); (last - first) as usize + 1];
+    for (r, c, value) in cells {
+        let row = &mut rows[(r - first) as usize];
+        let c = c as usize;
+        if row.len() <= c {
+            row.resize(c + 1, Cell::Empty);
+        }
+        row[c] = value;
+    }
+    Ok(Table {
+        sheet,
+        first_row: first + 1,
+        rows,
+    })
+}
+
 fn read_ods(bytes: &[u8]) -> Result<Workbook, ReadError> {
-    let workbook = Ods::new(Cursor::new(bytes.to_vec())).map_err(|e| ReadError::Corrupt {
-        format: Format::Ods,
-        detail: e.to_string(),
+    let workbook = Ods::new(Cursor::new(bytes.to_vec())).map_err(|e| match e {
+        calamine::OdsError::CellLimitExceeded { requested, .. } => ReadError::TooLarge {
+            sheet: None,
+            size: TooLarge::Cells(requested as u64),
+        },
+        e => ReadError::Corrupt {
+            format: Format::Ods,
+            detail: plain(&e.to_string()),
+        },
     })?;
     Ok(Workbook {
         format: Format::Ods,
@@ -364,7 +567,7 @@ fn read_xls(bytes: &[u8]) -> Result<Workbook, ReadError> {
         Err(calamine::XlsError::Password) => Err(ReadError::Encrypted),
         Err(e) => Err(ReadError::Corrupt {
             format: Format::Xls,
-            detail: e.to_string(),
+            detail: plain(&e.to_string()),
         }),
     }
 }

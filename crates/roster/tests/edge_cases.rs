@@ -379,3 +379,71 @@ fn names_and_folders_that_cannot_become_a_file_name_are_errors() {
         .collect();
     assert_eq!(ready, ["黄燕"], "rows with these errors get no file name");
 }
+
+/// Small files that would take gigabytes if read naively are refused with their own codes,
+/// naming the file, and reading them stays cheap.
+#[test]
+fn hostile_workbooks_are_refused_before_they_cost_memory() {
+    use testkit::hostile;
+    let cases: Vec<(&str, Vec<u8>, Code)> = vec![
+        ("远角.xlsx", hostile::xlsx_far_corner(), Code::FileTooLarge),
+        (
+            "共享字符串.xlsx",
+            hostile::xlsx_shared_strings_bomb(128),
+            Code::FileTooLarge,
+        ),
+        ("重复行.ods", hostile::ods_repeat_bomb(), Code::FileTooLarge),
+        ("远角.xls", hostile::xls_far_corner(), Code::FileTooLarge),
+        ("加密.ods", hostile::ods_encrypted(), Code::FileEncrypted),
+        ("二进制.xlsb", hostile::xlsb(), Code::FileUnsupported),
+        ("excel4.xls", hostile::biff4(), Code::FileUnsupported),
+    ];
+    for (name, bytes, code) in cases {
+        assert!(bytes.len() < 2 << 20, "{name}: {} bytes", bytes.len());
+        let started = std::time::Instant::now();
+        let roster = roster::load(&[src(name, None, bytes)], &options());
+        let problems: Vec<_> = roster
+            .problems
+            .iter()
+            .filter(|p| p.location.file == name)
+            .collect();
+        assert_eq!(problems.len(), 1, "{name}: {problems:?}");
+        assert_eq!(problems[0].code, code, "{name}: {}", problems[0].message.en);
+        assert_eq!(problems[0].severity(), Severity::Error);
+        for text in [&problems[0].message.zh, &problems[0].message.en] {
+            assert!(
+                !text.contains(" { ") && !text.contains("Some("),
+                "{name}: {text}"
+            );
+        }
+        // Generous: it is the absence of a billion-cell grid that is checked, not speed.
+        assert!(started.elapsed().as_secs() < 30, "{name}");
+    }
+}
+
+/// Hard files from calamine's and xlrd's own test corpora (`tests/data/corpora`, with their
+/// licences): each gets its own code, none panics.
+#[test]
+fn files_from_other_projects_corpora() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/corpora");
+    for (file, code) in [
+        ("calamine/issue_594_dos.ods", Some(Code::FileTooLarge)),
+        (
+            "calamine/number_rows_repeated.ods",
+            Some(Code::FileNoHeader),
+        ),
+        ("calamine/issue_666_panic.xlsb", Some(Code::FileUnsupported)),
+        ("calamine/too_small.xls", Some(Code::FileHtmlOrText)),
+        (
+            "xlrd/biff4_no_format_no_window2.xls",
+            Some(Code::FileUnsupported),
+        ),
+        ("xlrd/sample.xlsb", Some(Code::FileUnsupported)),
+        ("xlrd/ragged.xls", Some(Code::FileNoHeader)),
+    ] {
+        let bytes = std::fs::read(dir.join(file)).unwrap();
+        let roster = roster::load(&[src(file, None, bytes)], &options());
+        let codes: Vec<Code> = roster.problems.iter().map(|p| p.code).collect();
+        assert_eq!(codes.first().copied(), code, "{file}: {codes:?}");
+    }
+}

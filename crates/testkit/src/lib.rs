@@ -155,3 +155,155 @@ mod tests {
         assert_eq!(id(7).len(), 18);
     }
 }
+
+/// Hostile spreadsheets, generated (small files that would cost gigabytes to read naively).
+pub mod hostile {
+    use std::io::{Cursor, Write};
+
+    use zip::write::SimpleFileOptions;
+
+    /// An `.xlsx` with two cells: A1 and XFD1048576 (a used range of 17 billion cells).
+    pub fn xlsx_far_corner() -> Vec<u8> {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.write_string(0, 0, "姓名").unwrap();
+        ws.write_string(1_048_575, 16_383, "x").unwrap();
+        wb.save_to_buffer().unwrap()
+    }
+
+    fn zip_of(entries: &[(&str, Vec<u8>, bool)]) -> Vec<u8> {
+        let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, bytes, stored) in entries {
+            let options = if *stored {
+                SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored)
+            } else {
+                SimpleFileOptions::default()
+                    .compression_method(zip::CompressionMethod::Deflated)
+                    .compression_level(Some(9))
+            };
+            out.start_file(*name, options).unwrap();
+            out.write_all(bytes).unwrap();
+        }
+        out.finish().unwrap().into_inner()
+    }
+
+    const CONTENT_TYPES: &str = r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>"#;
+    const RELS: &str = r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#;
+    const WORKBOOK: &str = r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>"#;
+    const WORKBOOK_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>"#;
+    const SHEET: &str = r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>"#;
+
+    /// An `.xlsx` whose `sharedStrings.xml` inflates to `mib` MiB (from a few hundred KB),
+    /// written in chunks so making it costs no memory.
+    pub fn xlsx_shared_strings_bomb(mib: usize) -> Vec<u8> {
+        let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .compression_level(Some(9));
+        for (name, text) in [
+            ("[Content_Types].xml", CONTENT_TYPES),
+            ("_rels/.rels", RELS),
+            ("xl/workbook.xml", WORKBOOK),
+            ("xl/_rels/workbook.xml.rels", WORKBOOK_RELS),
+            ("xl/worksheets/sheet1.xml", SHEET),
+        ] {
+            out.start_file(name, options).unwrap();
+            out.write_all(text.as_bytes()).unwrap();
+        }
+        out.start_file("xl/sharedStrings.xml", options.large_file(true))
+            .unwrap();
+        out.write_all(br#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">"#)
+            .unwrap();
+        let chunk = "<si><t>赵</t></si>".repeat(1024 * 1024 / 18);
+        for _ in 0..mib {
+            out.write_all(chunk.as_bytes()).unwrap();
+        }
+        out.write_all(b"</sst>").unwrap();
+        out.finish().unwrap().into_inner()
+    }
+
+    /// An `.xlsb`-shaped zip (a binary workbook part).
+    pub fn xlsb() -> Vec<u8> {
+        zip_of(&[
+            ("[Content_Types].xml", CONTENT_TYPES.into(), false),
+            ("xl/workbook.bin", vec![0x83, 0x01, 0x00], false),
+        ])
+    }
+
+    fn ods(content: &str, manifest: &str) -> Vec<u8> {
+        zip_of(&[
+            (
+                "mimetype",
+                b"application/vnd.oasis.opendocument.spreadsheet".to_vec(),
+                true,
+            ),
+            ("META-INF/manifest.xml", manifest.into(), false),
+            ("content.xml", content.into(), false),
+        ])
+    }
+
+    const MANIFEST: &str = r#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#;
+
+    /// An `.ods` whose one row of 16,384 filled cells is repeated a million times.
+    pub fn ods_repeat_bomb() -> Vec<u8> {
+        let content = r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet><table:table table:name="Sheet1"><table:table-row table:number-rows-repeated="1048576"><table:table-cell table:number-columns-repeated="16384" office:value-type="string"><text:p>赵</text:p></table:table-cell></table:table-row></table:table></office:spreadsheet></office:body></office:document-content>"#;
+        ods(content, MANIFEST)
+    }
+
+    /// An `.ods` saved with a password (its manifest carries encryption data).
+    pub fn ods_encrypted() -> Vec<u8> {
+        let manifest = r#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml" manifest:size="1234"><manifest:encryption-data manifest:checksum-type="SHA1/1K" manifest:checksum="x"><manifest:algorithm manifest:algorithm-name="Blowfish CFB" manifest:initialisation-vector="x"/><manifest:key-derivation manifest:key-derivation-name="PBKDF2" manifest:iteration-count="1024" manifest:salt="x"/></manifest:encryption-data></manifest:file-entry></manifest:manifest>"#;
+        ods("\u{1}\u{2}encrypted", manifest)
+    }
+
+    fn biff(kind: u16, body: &[u8], out: &mut Vec<u8>) {
+        out.extend_from_slice(&kind.to_le_bytes());
+        out.extend_from_slice(&(body.len() as u16).to_le_bytes());
+        out.extend_from_slice(body);
+    }
+
+    /// An `.xls` (BIFF8 in a compound file) whose sheet has a number at A1 and one at
+    /// IV65536: calamine would allocate the whole 16.7-million-cell grid.
+    pub fn xls_far_corner() -> Vec<u8> {
+        let mut stream = Vec::new();
+        // Workbook globals: BOF, BOUNDSHEET (offset patched below), EOF.
+        let bof = [0x00, 0x06, 0x05, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        biff(0x0809, &bof, &mut stream);
+        let boundsheet_at = stream.len();
+        let mut sheet = vec![0u8; 4]; // stream position, patched
+        sheet.extend_from_slice(&[0, 0, 6, 0]); // visible worksheet, name length 6, compressed
+        sheet.extend_from_slice(b"Sheet1");
+        biff(0x0085, &sheet, &mut stream);
+        biff(0x000A, &[], &mut stream);
+        let sheet_at = stream.len() as u32;
+        stream[boundsheet_at + 4..boundsheet_at + 8].copy_from_slice(&sheet_at.to_le_bytes());
+        let bof_sheet = [0x00, 0x06, 0x10, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        biff(0x0809, &bof_sheet, &mut stream);
+        let number = |row: u16, col: u16, out: &mut Vec<u8>| {
+            let mut body = Vec::new();
+            body.extend_from_slice(&row.to_le_bytes());
+            body.extend_from_slice(&col.to_le_bytes());
+            body.extend_from_slice(&0u16.to_le_bytes());
+            body.extend_from_slice(&1.0f64.to_le_bytes());
+            biff(0x0203, &body, out);
+        };
+        number(0, 0, &mut stream);
+        number(65_535, 255, &mut stream);
+        biff(0x000A, &[], &mut stream);
+        let mut file = cfb::CompoundFile::create(Cursor::new(Vec::new())).unwrap();
+        file.create_stream("/Workbook")
+            .unwrap()
+            .write_all(&stream)
+            .unwrap();
+        file.flush().unwrap();
+        file.into_inner().into_inner()
+    }
+
+    /// An Excel 4.0 worksheet (BIFF4: a bare BOF record, no compound file).
+    pub fn biff4() -> Vec<u8> {
+        let mut out = Vec::new();
+        biff(0x0409, &[0x00, 0x00, 0x10, 0x00, 0x00, 0x00], &mut out);
+        biff(0x000A, &[], &mut out);
+        out
+    }
+}
