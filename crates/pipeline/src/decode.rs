@@ -15,6 +15,46 @@ use crate::raster::{Frame, Orientation, Rgb};
 /// Frames above this many pixels are refused (a 61 MP full-frame body is ~9500×6300).
 pub const MAX_PIXELS: u64 = 120_000_000;
 
+/// Frames whose short side is below this are not camera frames: the smallest face the standard
+/// allows (179 px wide at most 1.25× enlarged) needs a frame several times its size.
+pub const MIN_SIDE: u32 = 240;
+/// Frames longer than this many times their width (or wider than tall) are strips, not photos.
+pub const MAX_ASPECT: u32 = 4;
+
+/// Image formats recognised but not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unsupported {
+    /// A JPEG of 12 (or 16) bits per sample.
+    JpegPrecision(u8),
+    /// A TIFF image (not a camera RAW).
+    Tiff,
+    /// A JPEG coding the decoder lacks (arithmetic coding without libjpeg-turbo, say).
+    JpegCoding,
+}
+
+impl std::fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unsupported::JpegPrecision(bits) => write!(f, "a {bits}-bit JPEG"),
+            Unsupported::Tiff => f.write_str("a TIFF image"),
+            Unsupported::JpegCoding => f.write_str("this kind of JPEG coding"),
+        }
+    }
+}
+
+impl Unsupported {
+    /// What to do, in Chinese.
+    pub fn zh(self) -> &'static str {
+        match self {
+            Unsupported::JpegPrecision(_) => {
+                "不支持 12/16 位 JPEG：请把相机设为普通 JPEG，或导出为 8 位 JPEG"
+            }
+            Unsupported::Tiff => "不支持 TIFF 图像：请把相机设为 JPEG，或导出为 JPEG",
+            Unsupported::JpegCoding => "不支持这种 JPEG 编码：请导出为普通（基线）JPEG",
+        }
+    }
+}
+
 /// Decoding aims for at least this many pixels on the long side (a 24 MP JPEG decodes at 1/2).
 pub const TARGET_LONG_SIDE: u32 = 2800;
 
@@ -24,23 +64,118 @@ pub enum Kind {
     Jpeg,
     Png,
     Raw,
+    Tiff,
     Unknown,
 }
 
-/// Recognises the format by content; RAW also by its TIFF/ISO-BMFF header.
+/// Recognises the format by content. Most camera RAW formats are TIFF files inside: they are
+/// told from plain TIFFs by their own signatures (CR2, ORF, RW2, CR3) or by the sub-images and
+/// DNG version tag a RAW file's first directory carries.
 pub fn sniff(bytes: &[u8]) -> Kind {
     if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
         Kind::Jpeg
     } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
         Kind::Png
-    } else if bytes.starts_with(b"II*\0")
-        || bytes.starts_with(b"MM\0*")
-        || bytes.get(4..12) == Some(b"ftypcrx ")
+    } else if bytes.get(4..12) == Some(b"ftypcrx ")
+        || bytes.starts_with(b"IIRO")
+        || bytes.starts_with(b"IIRS")
+        || bytes.starts_with(b"IIU\0")
     {
         Kind::Raw
+    } else if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") {
+        if bytes.get(8..10) == Some(b"CR") || tiff_is_raw(bytes) {
+            Kind::Raw
+        } else {
+            Kind::Tiff
+        }
     } else {
         Kind::Unknown
     }
+}
+
+/// True when a TIFF's first directory has sub-images (0x014A) or a DNG version (0xC612): what
+/// NEF, ARW, DNG, PEF and other TIFF-based RAW files carry and exported TIFFs do not.
+fn tiff_is_raw(bytes: &[u8]) -> bool {
+    let little = bytes.starts_with(b"II");
+    let u16_at = |at: usize| {
+        bytes.get(at..at + 2).map(|b| {
+            if little {
+                u16::from_le_bytes([b[0], b[1]])
+            } else {
+                u16::from_be_bytes([b[0], b[1]])
+            }
+        })
+    };
+    let u32_at = |at: usize| {
+        bytes.get(at..at + 4).map(|b| {
+            if little {
+                u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+            } else {
+                u32::from_be_bytes([b[0], b[1], b[2], b[3]])
+            }
+        })
+    };
+    let Some(ifd) = u32_at(4).map(|o| o as usize) else {
+        return false;
+    };
+    let Some(count) = u16_at(ifd) else {
+        return false;
+    };
+    (0..usize::from(count.min(512)))
+        .filter_map(|i| u16_at(ifd + 2 + 12 * i))
+        .any(|tag| tag == 0x014A || tag == 0xC612)
+}
+
+/// What a JPEG's frame header (SOFn) says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JpegFrame {
+    pub precision: u8,
+    pub width: u32,
+    pub height: u32,
+    pub components: u8,
+    /// SOF3, SOF7, SOF11, SOF15: lossless.
+    pub lossless: bool,
+}
+
+/// The frame header of a JPEG, found by walking its markers (stray bytes between segments are
+/// skipped, as libjpeg does with a warning).
+pub fn jpeg_frame(bytes: &[u8]) -> Option<JpegFrame> {
+    let mut at = 2;
+    while at + 4 <= bytes.len() {
+        if bytes[at] != 0xFF || bytes[at + 1] == 0x00 {
+            at += 1;
+            continue;
+        }
+        let marker = bytes[at + 1];
+        if marker == 0xFF {
+            at += 1;
+            continue;
+        }
+        let len = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
+        let sof = matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
+        if sof {
+            let b = bytes.get(at + 4..at + 10)?;
+            return Some(JpegFrame {
+                precision: b[0],
+                height: u32::from(u16::from_be_bytes([b[1], b[2]])),
+                width: u32::from(u16::from_be_bytes([b[3], b[4]])),
+                components: b[5],
+                lossless: matches!(marker, 0xC3 | 0xC7 | 0xCB | 0xCF),
+            });
+        }
+        if marker == 0xDA {
+            return None;
+        }
+        at += 2 + len;
+    }
+    None
+}
+
+/// A frame too small or too narrow to be a photo of a person, as an error.
+pub fn shape_problem(width: u32, height: u32) -> Option<PipelineError> {
+    let (short, long) = (width.min(height), width.max(height));
+    (short < MIN_SIDE || long > short.saturating_mul(MAX_ASPECT))
+        .then_some(PipelineError::NotAPhoto { width, height })
 }
 
 /// The EXIF orientation, and whether the stored value was invalid.
@@ -69,6 +204,8 @@ pub struct Decoded {
     pub frame: Frame,
     /// An invalid EXIF orientation value that was treated as upright.
     pub invalid_orientation: Option<u32>,
+    /// What the decoder warned about while still decoding the image (libjpeg's warnings).
+    pub warnings: Vec<String>,
 }
 
 /// Decodes a JPEG or PNG frame.
@@ -77,6 +214,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, PipelineError> {
         Kind::Jpeg => decode_jpeg(bytes),
         Kind::Png => decode_png(bytes),
         Kind::Raw => Err(PipelineError::Raw),
+        Kind::Tiff => Err(PipelineError::Unsupported(Unsupported::Tiff)),
         Kind::Unknown if bytes.is_empty() => Err(PipelineError::Empty),
         Kind::Unknown => Err(PipelineError::NotAnImage),
     }
@@ -97,8 +235,15 @@ fn check_size(w: u32, h: u32) -> Result<(), PipelineError> {
 }
 
 fn decode_jpeg(bytes: &[u8]) -> Result<Decoded, PipelineError> {
+    if let Some(JpegFrame {
+        precision: bits @ 9..,
+        ..
+    }) = jpeg_frame(bytes)
+    {
+        return Err(PipelineError::Unsupported(Unsupported::JpegPrecision(bits)));
+    }
     let (orientation, invalid_orientation) = orientation(bytes);
-    let (stored, w, h) = jpeg_pixels(bytes)?;
+    let (stored, w, h, warnings) = jpeg_pixels(bytes)?;
     let (full_width, full_height) = orientation.display_size(w, h);
     Ok(Decoded {
         frame: Frame {
@@ -108,8 +253,12 @@ fn decode_jpeg(bytes: &[u8]) -> Result<Decoded, PipelineError> {
             full_height,
         },
         invalid_orientation,
+        warnings,
     })
 }
+
+/// Pixels, the full size, and the decoder's warnings.
+type Pixels = (Rgb, u32, u32, Vec<String>);
 
 /// The DCT scale `n/8` to decode a frame whose long side is `long` at: the smallest that keeps
 /// [`TARGET_LONG_SIDE`] pixels (or the whole frame when it is smaller), among `allowed`.
@@ -127,8 +276,81 @@ fn eighths(long: u32, allowed: &[u32]) -> u32 {
 /// warning it treats as an error (e.g. stray bytes before a marker, which cameras write
 /// sometimes and the pure decoder tolerates). When both refuse, libjpeg-turbo's reason is
 /// reported.
+/// Decodes a JPEG, first setting right what libjpeg would only warn about (see [`repair`]).
+fn jpeg_pixels(bytes: &[u8]) -> Result<Pixels, PipelineError> {
+    match repair(bytes) {
+        Some((fixed, warnings)) => {
+            let (rgb, w, h, mut more) = jpeg_pixels_as_is(&fixed)?;
+            more.splice(0..0, warnings);
+            Ok((rgb, w, h, more))
+        }
+        None => jpeg_pixels_as_is(bytes),
+    }
+}
+
+/// What libjpeg decodes with a warning, set right in a copy of the headers so that both
+/// decoders read the file as libjpeg (djpeg, Pillow) does: bytes between two header segments
+/// that belong to none ("extraneous bytes before marker") are dropped, and a JFIF version
+/// other than 1.x is read as 1.02 ("unknown JFIF revision"). Nothing after the start of scan is
+/// touched. `None` when there is nothing to set right.
+pub fn repair(bytes: &[u8]) -> Option<(Vec<u8>, Vec<String>)> {
+    let mut out = Vec::with_capacity(bytes.len());
+    out.extend_from_slice(bytes.get(..2)?);
+    let mut warnings = Vec::new();
+    let mut at = 2;
+    let mut stray = 0usize;
+    while at + 4 <= bytes.len() {
+        if bytes[at] != 0xFF {
+            stray += 1;
+            at += 1;
+            continue;
+        }
+        let marker = bytes[at + 1];
+        if marker == 0xFF {
+            // Fill bytes before a marker are allowed.
+            at += 1;
+            continue;
+        }
+        if marker == 0x00 {
+            // A stuffed zero belongs to scan data, never between header segments.
+            stray += 2;
+            at += 2;
+            continue;
+        }
+        if stray > 0 {
+            warnings.push(format!(
+                "JPEG: {stray} stray bytes before marker 0x{marker:02x} skipped"
+            ));
+            stray = 0;
+        }
+        if marker == 0xDA {
+            out.extend_from_slice(&bytes[at..]);
+            return (!warnings.is_empty()).then_some((out, warnings));
+        }
+        let len = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
+        let end = (at + 2 + len).min(bytes.len());
+        let start = out.len();
+        out.extend_from_slice(&bytes[at..end]);
+        if marker == 0xE0 && out.get(start + 4..start + 9) == Some(b"JFIF\0") {
+            let major = out.get(start + 9).copied().unwrap_or(1);
+            if major != 1 && major != 2 {
+                let minor = out.get(start + 10).copied().unwrap_or(0);
+                warnings.push(format!(
+                    "JPEG: unknown JFIF revision {major}.{minor:02} read as 1.02"
+                ));
+                out[start + 9] = 1;
+                if let Some(m) = out.get_mut(start + 10) {
+                    *m = 2;
+                }
+            }
+        }
+        at = end;
+    }
+    None
+}
+
 #[cfg(feature = "turbo")]
-fn jpeg_pixels(bytes: &[u8]) -> Result<(Rgb, u32, u32), PipelineError> {
+fn jpeg_pixels_as_is(bytes: &[u8]) -> Result<Pixels, PipelineError> {
     match turbo::decode(bytes) {
         Ok(Some(decoded)) => Ok(decoded),
         Ok(None) => pure::decode(bytes),
@@ -138,7 +360,7 @@ fn jpeg_pixels(bytes: &[u8]) -> Result<(Rgb, u32, u32), PipelineError> {
 }
 
 #[cfg(not(feature = "turbo"))]
-fn jpeg_pixels(bytes: &[u8]) -> Result<(Rgb, u32, u32), PipelineError> {
+fn jpeg_pixels_as_is(bytes: &[u8]) -> Result<Pixels, PipelineError> {
     pure::decode(bytes)
 }
 
@@ -148,15 +370,23 @@ fn jpeg_pixels(bytes: &[u8]) -> Result<(Rgb, u32, u32), PipelineError> {
 mod turbo {
     use turbojpeg::{Colorspace, Decompressor, Image, PixelFormat, ScalingFactor};
 
-    use super::{PipelineError, Rgb, check_size, eighths};
+    use super::{PipelineError, Pixels, Rgb, check_size, eighths};
+
+    /// libjpeg's own message, without the crate's prefix.
+    fn message(e: &turbojpeg::Error) -> String {
+        match e {
+            turbojpeg::Error::TurboJpegError(m) => m.clone(),
+            other => other.to_string(),
+        }
+    }
 
     fn corrupt(e: turbojpeg::Error) -> PipelineError {
-        PipelineError::Corrupt(e.to_string())
+        PipelineError::Corrupt(message(&e))
     }
 
     /// The decoded pixels and the full size, or `None` for a colour space it leaves to the
     /// pure decoder.
-    pub(super) fn decode(bytes: &[u8]) -> Result<Option<(Rgb, u32, u32)>, PipelineError> {
+    pub(super) fn decode(bytes: &[u8]) -> Result<Option<Pixels>, PipelineError> {
         let mut decompressor = Decompressor::new().map_err(corrupt)?;
         let header = decompressor.read_header(bytes).map_err(corrupt)?;
         if matches!(header.colorspace, Colorspace::CMYK | Colorspace::YCCK) || header.is_lossless {
@@ -176,6 +406,8 @@ mod turbo {
             height: scaled.height,
             format: PixelFormat::RGB,
         };
+        // A warning is reported as a failed call too, and then it is not known how much was
+        // decoded: it stays an error. The harmless ones never get here (`repair`).
         decompressor
             .decompress(bytes, image.as_deref_mut())
             .map_err(corrupt)?;
@@ -184,7 +416,7 @@ mod turbo {
             height: scaled.height as u32,
             data: image.pixels,
         };
-        Ok(Some((rgb, w, h)))
+        Ok(Some((rgb, w, h, Vec::new())))
     }
 }
 
@@ -193,13 +425,24 @@ mod turbo {
 mod pure {
     use std::io::Cursor;
 
-    use super::{PipelineError, Rgb, check_size, eighths};
+    use super::{PipelineError, Pixels, Rgb, check_size, eighths};
 
-    pub(super) fn decode(bytes: &[u8]) -> Result<(Rgb, u32, u32), PipelineError> {
+    /// jpeg-decoder's error in words (its `Display` of an unsupported feature is a debug
+    /// rendering).
+    fn corrupt(e: jpeg_decoder::Error) -> PipelineError {
+        PipelineError::Corrupt(match e {
+            jpeg_decoder::Error::Format(m) => m,
+            jpeg_decoder::Error::Unsupported(_) => {
+                return PipelineError::Unsupported(super::Unsupported::JpegCoding);
+            }
+            jpeg_decoder::Error::Io(_) => "the file ends too early".into(),
+            jpeg_decoder::Error::Internal(_) => "internal decoder error".into(),
+        })
+    }
+
+    pub(super) fn decode(bytes: &[u8]) -> Result<Pixels, PipelineError> {
         let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
-        decoder
-            .read_info()
-            .map_err(|e| PipelineError::Corrupt(e.to_string()))?;
+        decoder.read_info().map_err(corrupt)?;
         let info = decoder
             .info()
             .ok_or_else(|| PipelineError::Corrupt("no JPEG header".into()))?;
@@ -208,12 +451,8 @@ mod pure {
         let n = eighths(w.max(h), &[1, 2, 4, 8]);
         let req_w = (u64::from(w) * u64::from(n)).div_ceil(8) as u16;
         let req_h = (u64::from(h) * u64::from(n)).div_ceil(8) as u16;
-        let (sw, sh) = decoder
-            .scale(req_w, req_h)
-            .map_err(|e| PipelineError::Corrupt(e.to_string()))?;
-        let pixels = decoder
-            .decode()
-            .map_err(|e| PipelineError::Corrupt(e.to_string()))?;
+        let (sw, sh) = decoder.scale(req_w, req_h).map_err(corrupt)?;
+        let pixels = decoder.decode().map_err(corrupt)?;
         let info = decoder
             .info()
             .ok_or_else(|| PipelineError::Corrupt("no JPEG header".into()))?;
@@ -247,22 +486,28 @@ mod pure {
             },
             w,
             h,
+            Vec::new(),
         ))
+    }
+}
+
+/// The PNG decoder's error in words: its format errors render chunk types as debug structures.
+fn png_error(e: png::DecodingError) -> PipelineError {
+    match e {
+        png::DecodingError::LimitsExceeded => PipelineError::Corrupt("PNG too large".into()),
+        png::DecodingError::IoError(_) => PipelineError::Corrupt("the PNG ends too early".into()),
+        _ => PipelineError::Corrupt("the PNG's structure is broken".into()),
     }
 }
 
 fn decode_png(bytes: &[u8]) -> Result<Decoded, PipelineError> {
     let mut decoder = png::Decoder::new(Cursor::new(bytes));
     decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
-    let mut reader = decoder
-        .read_info()
-        .map_err(|e| PipelineError::Corrupt(e.to_string()))?;
+    let mut reader = decoder.read_info().map_err(png_error)?;
     let (w, h) = (reader.info().width, reader.info().height);
     check_size(w, h)?;
     let mut buf = vec![0; reader.output_buffer_size().unwrap_or(0)];
-    let out = reader
-        .next_frame(&mut buf)
-        .map_err(|e| PipelineError::Corrupt(e.to_string()))?;
+    let out = reader.next_frame(&mut buf).map_err(png_error)?;
     let buf = &buf[..out.buffer_size()];
     let data: Vec<u8> = match out.color_type {
         png::ColorType::Rgb => buf.to_vec(),
@@ -300,6 +545,7 @@ fn decode_png(bytes: &[u8]) -> Result<Decoded, PipelineError> {
             full_height: h,
         },
         invalid_orientation: None,
+        warnings: Vec::new(),
     })
 }
 
@@ -342,8 +588,8 @@ mod tests {
     #[test]
     fn both_decoders_agree_on_a_camera_frame() {
         let bytes = frame("IMG_1014.JPG");
-        let (fast, w, h) = turbo::decode(&bytes).unwrap().unwrap();
-        let (slow, w2, h2) = pure::decode(&bytes).unwrap();
+        let (fast, w, h, _) = turbo::decode(&bytes).unwrap().unwrap();
+        let (slow, w2, h2, _) = pure::decode(&bytes).unwrap();
         assert_eq!((w, h), (w2, h2));
         // Different IDCT and upsampling: close, not identical.
         let d = mean_diff(&fast, &slow);

@@ -211,12 +211,18 @@ pub fn faces(frame: &Frame) -> Result<Vec<Detection>, PipelineError> {
     Ok(weighted_nms(dets))
 }
 
-/// Starts of squares of `tile` covering `0..length`, overlapping by at least a third.
+/// The most squares the second pass looks at along one side: a camera frame (3:2) needs 3, the
+/// narrowest frame the pipeline accepts (4:1, [`crate::decode::MAX_ASPECT`]) 8; the bound keeps
+/// any input's cost fixed (a 1000×1 strip would otherwise be 2,250 detector runs).
+pub const MAX_TILES_PER_SIDE: usize = 8;
+
+/// Starts of squares of `tile` covering `0..length`, overlapping by at least a third (at most
+/// [`MAX_TILES_PER_SIDE`] of them: spread evenly when a third's overlap would need more).
 fn tile_starts(length: f32, tile: f32) -> Vec<f32> {
     if tile <= 0.0 || length <= tile {
         return vec![0.0];
     }
-    let n = ((length - tile) / (tile * 2.0 / 3.0)).ceil() as usize + 1;
+    let n = (((length - tile) / (tile * 2.0 / 3.0)).ceil() as usize + 1).min(MAX_TILES_PER_SIDE);
     let step = (length - tile) / (n - 1) as f32;
     (0..n).map(|i| i as f32 * step).collect()
 }
@@ -371,5 +377,13 @@ mod tests {
                 assert!(w[1] - w[0] <= tile * 2.0 / 3.0 + 0.01, "{starts:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_strip_costs_a_bounded_number_of_squares() {
+        let starts = tile_starts(1000.0, 0.67);
+        assert_eq!(starts.len(), super::MAX_TILES_PER_SIDE);
+        assert_eq!(starts[0], 0.0);
+        assert!((starts[starts.len() - 1] + 0.67 - 1000.0).abs() < 0.01);
     }
 }

@@ -39,6 +39,12 @@ pub enum PipelineError {
     Corrupt(String),
     #[error("image too large ({width}×{height})")]
     TooLarge { width: u32, height: u32 },
+    /// Too small or too narrow to be a camera frame (a thumbnail, a strip of pixels).
+    #[error("{width}×{height} pixels is not a photo of a person (too small or too narrow)")]
+    NotAPhoto { width: u32, height: u32 },
+    /// A real image in a format the pipeline does not read.
+    #[error("{0} is not supported")]
+    Unsupported(decode::Unsupported),
     #[error("face model: {0}")]
     Model(String),
     /// The frame's file could not be read (a disk or permission problem, not the image's).
@@ -58,6 +64,10 @@ impl PipelineError {
             PipelineError::Raw => "RAW 文件不处理，请设置相机同时保存 JPEG",
             PipelineError::Corrupt(_) => "照片文件损坏（传输中断？），请重拍",
             PipelineError::TooLarge { .. } => "照片尺寸过大",
+            PipelineError::NotAPhoto { .. } => {
+                "图像太小或太窄，不是相机拍的照片，请检查文件或相机设置"
+            }
+            PipelineError::Unsupported(u) => u.zh(),
             PipelineError::Model(_) => "人脸模型加载失败（程序问题，请联系技术支持）",
             PipelineError::Unreadable(_) => {
                 "照片文件无法读取（磁盘或权限问题），原始文件仍保留，请检查磁盘后重试"
@@ -147,11 +157,15 @@ pub fn process(bytes: &[u8], profile: &Profile) -> Result<Report, PipelineError>
     let start = Instant::now();
     let decoded = decode::decode(bytes)?;
     let frame = &decoded.frame;
+    // A thumbnail or a strip of pixels is no photo, and never reaches the detector.
+    if let Some(e) = decode::shape_problem(frame.full_width, frame.full_height) {
+        return Err(e);
+    }
     let mut timings = Timings {
         decode: ms(start),
         ..Timings::default()
     };
-    let mut warnings = Vec::new();
+    let mut warnings = decoded.warnings.clone();
     if let Some(v) = decoded.invalid_orientation {
         warnings.push(format!("invalid EXIF orientation {v}, treated as upright"));
     }
