@@ -522,6 +522,10 @@ fn the_daemon_speaks_sd_notify_ready_status_watchdog_stopping() {
     notified(&socket, &mut seen, |m| m.contains("READY=1"));
     let status = notified(&socket, &mut seen, |m| m.starts_with("STATUS="));
     assert!(status.contains("已拍 0/2"), "{status}");
+    assert!(
+        status.contains("磁盘剩余"),
+        "free space on the data disk: {status}"
+    );
     // A watchdog period of 0.6 s: pings at least every 0.2 s.
     for _ in 0..3 {
         notified(&socket, &mut seen, |m| m == "WATCHDOG=1");
@@ -747,4 +751,237 @@ fn bench_press_to_verdict() {
         times[0],
         times[times.len() - 1]
     );
+}
+
+/// A daemon with the built-in demo camera and a class of two, for the console's own tests.
+fn demo_daemon(day: &Day) -> Daemon {
+    let roster_dir = day.path("roster").join(SCHOOL);
+    std::fs::create_dir_all(&roster_dir).unwrap();
+    write_class(
+        &roster_dir,
+        CLASS1,
+        &[("覃思远", &id(11)), ("莫家俊", &id(13))],
+    );
+    day.daemon("daemon.log", &[])
+}
+
+/// The console's address (host:port).
+fn console_addr(daemon: &Daemon) -> String {
+    daemon
+        .api()
+        .base
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string()
+}
+
+/// An open event stream, as a page keeps it: the request sent, the first event read.
+fn open_stream(addr: &str) -> std::net::TcpStream {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET /api/events HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n"
+    )
+    .unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut buf = [0u8; 4096];
+    let mut seen = String::new();
+    while !seen.contains("event: view") {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "the stream closed early: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    s
+}
+
+#[test]
+fn sigterm_with_consoles_open_stops_within_five_seconds() {
+    use std::io::Read;
+    let day = Day::new(None, "demo", "");
+    let mut daemon = demo_daemon(&day);
+    let addr = console_addr(&daemon);
+    let streams: Vec<_> = (0..3).map(|_| open_stream(&addr)).collect();
+    let started = Instant::now();
+    daemon.signal(nix::sys::signal::Signal::SIGTERM);
+    // Each page's stream is ended by the server at once, not cut when the process exits.
+    let ended: Vec<_> = streams
+        .into_iter()
+        .map(|mut s| {
+            std::thread::spawn(move || {
+                let mut rest = Vec::new();
+                let _ = s.read_to_end(&mut rest);
+                started.elapsed()
+            })
+        })
+        .collect();
+    let status = loop {
+        if let Some(status) = daemon.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "still running 5 s after SIGTERM with open consoles:\n{}",
+            daemon.log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let took = started.elapsed();
+    assert!(status.success(), "{status}\n{}", daemon.log());
+    for e in ended {
+        let at = e.join().unwrap();
+        assert!(
+            at < Duration::from_secs(1),
+            "a stream ended only after {at:?}"
+        );
+    }
+    eprintln!("SIGTERM with 3 open event streams: exit 0 after {took:?}");
+}
+
+/// Raises this process's descriptor limit (the flood needs over a thousand).
+fn raise_fd_limit(want: u64) {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
+    if soft < want {
+        setrlimit(Resource::RLIMIT_NOFILE, want.min(hard), hard).unwrap();
+    }
+}
+
+fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
+}
+
+#[test]
+fn a_flood_of_idle_half_requests_neither_kills_the_console_nor_the_spool() {
+    use std::io::Write;
+    raise_fd_limit(4096);
+    let day = Day::new(None, "demo", "");
+    let daemon = demo_daemon(&day);
+    let addr = console_addr(&daemon);
+    let pid = daemon.child.id();
+    let before = open_fds(pid);
+    // 1,100 connections that never finish their headers (bounded in count and time; loopback
+    // only).
+    let started = Instant::now();
+    let mut flood = Vec::new();
+    for i in 0..1100 {
+        match std::net::TcpStream::connect(&addr) {
+            Ok(mut s) => {
+                if i % 2 == 0 {
+                    let _ = s.write_all(b"GET / HTTP/1.1\r\nHo");
+                }
+                flood.push(s);
+            }
+            Err(e) => panic!("connect {i}: {e}"),
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "flood too slow"
+        );
+    }
+    let during = open_fds(pid);
+    assert!(
+        during < before + console::MAX_CONNECTIONS + 64,
+        "descriptors: {before} before, {during} during the flood"
+    );
+    // Meanwhile a frame arrives in the spool and is taken, processed and recorded.
+    let frame = std::fs::read(frame("IMG_1007.JPG")).unwrap();
+    let spool = day.data().join("spool");
+    std::fs::write(spool.join("during-the-flood.jpg.tmp"), &frame).unwrap();
+    std::fs::rename(
+        spool.join("during-the-flood.jpg.tmp"),
+        spool.join("during-the-flood.jpg"),
+    )
+    .unwrap();
+    let journal = day
+        .data()
+        .join("sessions")
+        .join(SCHOOL)
+        .join("journal.jsonl");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let text = std::fs::read_to_string(&journal).unwrap_or_default();
+        if text.contains("\"event\":\"processed\"") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the spool stalled during the flood:\n{}",
+            daemon.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The console answers again once the idle connections time out (10 s), flood or not.
+    let deadline = Instant::now() + console::HEADER_TIMEOUT + Duration::from_secs(10);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(3)))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    loop {
+        if let Ok(r) = agent.get(format!("http://{addr}/api/state")).call()
+            && r.status() == 200
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the console did not come back:\n{}",
+            daemon.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    eprintln!(
+        "flood of 1,100 idle connections: {before} descriptors before, {during} during; console back after {:?}",
+        started.elapsed()
+    );
+    drop(flood);
+    let log = daemon.terminate();
+    assert!(!log.contains("Too many open files"), "{log}");
+}
+
+#[test]
+fn spool_files_that_are_not_frames_are_set_aside_and_the_console_says_so() {
+    // A threshold above any disk: the console warns about free space at once.
+    let day = Day::new(None, "demo", "low_space_mb = 100000000\n");
+    let daemon = demo_daemon(&day);
+    let view = daemon.api().state();
+    assert_eq!(view["health"]["low_space"], true, "{view}");
+    assert!(view["health"]["free_bytes"].as_u64().unwrap() > 0);
+    let spool = day.data().join("spool");
+    std::fs::write(spool.join("0001-empty.jpg"), b"").unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", spool.join("0002-link.jpg")).unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    let frame = std::fs::read(frame("IMG_1007.JPG")).unwrap();
+    std::fs::write(spool.join(".0003.tmp"), &frame).unwrap();
+    std::fs::rename(spool.join(".0003.tmp"), spool.join("0003-frame.jpg")).unwrap();
+    // The frame behind them is not held up for good: it gets its verdict.
+    let last = daemon.verdict(1);
+    assert_eq!(last["verdict"], "pass", "{last}");
+    let rejected: Vec<String> = std::fs::read_dir(spool.join("rejected"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        rejected.contains(&"0001-empty.jpg".to_string()),
+        "{rejected:?}"
+    );
+    assert!(
+        rejected.contains(&"0002-link.jpg".to_string()),
+        "{rejected:?}"
+    );
+    let view = daemon.api().state();
+    let problems = view["health"]["problems"].to_string();
+    assert!(problems.contains("set_aside"), "{problems}");
+    let log = daemon.terminate();
+    assert!(log.contains("spool file set aside"), "{log}");
+    // The journal holds one frame: the link's target was never read as a frame.
+    let journal = std::fs::read_to_string(
+        day.data()
+            .join("sessions")
+            .join(SCHOOL)
+            .join("journal.jsonl"),
+    )
+    .unwrap();
+    assert_eq!(journal.matches("\"event\":\"frame_arrived\"").count(), 1);
 }

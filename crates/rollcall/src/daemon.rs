@@ -278,8 +278,21 @@ fn session_summary(engine: &Engine) -> String {
         .sum();
     let done: usize = status.classes.iter().map(|c| c.photographed).sum();
     let class = state.class.as_deref().unwrap_or("未选班级");
+    let health = engine.health();
+    let disk = match health.free_bytes {
+        Some(free) if health.low_space => {
+            format!(" · 磁盘空间不足！剩余 {} MB", durable::megabytes(free))
+        }
+        Some(free) => format!(" · 磁盘剩余 {:.1} GB", free as f64 / 1e9),
+        None => String::new(),
+    };
+    let problems = if health.problems.is_empty() {
+        String::new()
+    } else {
+        format!(" · 问题 {} 个", health.problems.len())
+    };
     format!(
-        "{class} · 已拍 {done}/{students} · 补拍 {}",
+        "{class} · 已拍 {done}/{students} · 补拍 {}{disk}{problems}",
         status.make_up.len()
     )
 }

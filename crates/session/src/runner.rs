@@ -508,10 +508,12 @@ fn command(engine: &mut Engine, request: Request) -> Result<Line, Rejected> {
 /// The pipeline on one frame; a panic in it (a bug, never input's fault) becomes that frame's
 /// error instead of taking a worker down, and the session goes on.
 fn process_caught(bytes: &[u8], profile: &pipeline::Profile, frame: FrameId) -> PipelineResult {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        pipeline::process(bytes, profile)
-    }))
-    .unwrap_or_else(|panic| {
+    caught(frame, || pipeline::process(bytes, profile))
+}
+
+/// Runs `work`; a panic becomes [`pipeline::PipelineError::Internal`] for this frame.
+fn caught(frame: FrameId, work: impl FnOnce() -> PipelineResult) -> PipelineResult {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|panic| {
         let what = panic
             .downcast_ref::<&str>()
             .map(|s| (*s).to_string())
@@ -520,6 +522,25 @@ fn process_caught(bytes: &[u8], profile: &pipeline::Profile, frame: FrameId) -> 
         tracing::error!(frame, panic = %what, "the photo pipeline panicked on a frame");
         Err(pipeline::PipelineError::Internal(what))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_panic_on_one_frame_is_that_frames_error() {
+        let result = super::caught(7, || {
+            #[allow(clippy::panic)]
+            {
+                panic!("index out of bounds")
+            }
+        });
+        match result {
+            Err(pipeline::PipelineError::Internal(what)) => {
+                assert!(what.contains("out of bounds"), "{what}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }
 
 /// The pipeline pool: each worker reads an original and processes it.
