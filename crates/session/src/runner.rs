@@ -524,25 +524,6 @@ fn caught(frame: FrameId, work: impl FnOnce() -> PipelineResult) -> PipelineResu
     })
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_panic_on_one_frame_is_that_frames_error() {
-        let result = super::caught(7, || {
-            #[allow(clippy::panic)]
-            {
-                panic!("index out of bounds")
-            }
-        });
-        match result {
-            Err(pipeline::PipelineError::Internal(what)) => {
-                assert!(what.contains("out of bounds"), "{what}")
-            }
-            other => panic!("{other:?}"),
-        }
-    }
-}
-
 /// The pipeline pool: each worker reads an original and processes it.
 struct Workers {
     jobs: Option<Sender<(FrameId, PathBuf)>>,
@@ -599,6 +580,25 @@ impl Workers {
         self.jobs = None;
         for h in self.handles.drain(..) {
             let _ = h.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_panic_on_one_frame_is_that_frames_error() {
+        let result = super::caught(7, || {
+            #[allow(clippy::panic)]
+            {
+                panic!("index out of bounds")
+            }
+        });
+        match result {
+            Err(pipeline::PipelineError::Internal(what)) => {
+                assert!(what.contains("out of bounds"), "{what}")
+            }
+            other => panic!("{other:?}"),
         }
     }
 }
