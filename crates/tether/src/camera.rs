@@ -10,7 +10,7 @@
 //! The crate's calls run in order on one libgphoto2 worker thread; every call here is awaited,
 //! never waited on inside async code.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,6 +21,7 @@ use gphoto2::list::CameraDescriptor;
 use gphoto2::widget::{RadioWidget, TextWidget};
 use gphoto2::{Camera, Context};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, watch};
 
 use crate::spool::Spool;
@@ -487,16 +488,13 @@ async fn file_key(c: &Connected, folder: &str, name: &str) -> Result<String, gph
     ))
 }
 
-/// Downloads one camera file into the spool, records it, deletes it in internal-RAM mode, and
-/// reports it.
-async fn fetch(
+/// Downloads one camera file's bytes.
+async fn download(
     c: &Connected,
-    io: &mut Io<'_>,
+    io: &Io<'_>,
     folder: &str,
     name: &str,
-    key: &str,
-) -> Result<(), SessionEnd> {
-    let started = Instant::now();
+) -> Result<Vec<u8>, SessionEnd> {
     let file = c
         .camera
         .fs()
@@ -507,17 +505,41 @@ async fn fetch(
         .get_data(io.context)
         .await
         .map_err(SessionEnd::Camera)?;
+    Ok(data.into_vec())
+}
+
+/// Downloads one camera file into the spool, records it, deletes it in internal-RAM mode, and
+/// reports it. Returns the SHA-256 of what was stored.
+async fn fetch(
+    c: &Connected,
+    io: &mut Io<'_>,
+    folder: &str,
+    name: &str,
+    key: &str,
+) -> Result<[u8; 32], SessionEnd> {
+    let started = Instant::now();
+    let data = download(c, io, folder, name).await?;
+    store(c, io, folder, name, key, data, started).await
+}
+
+/// Stores downloaded bytes: spool, ledger, delete (RAM mode, not on a nearly full disk), event.
+async fn store(
+    c: &Connected,
+    io: &mut Io<'_>,
+    folder: &str,
+    name: &str,
+    key: &str,
+    data: Vec<u8>,
+    started: Instant,
+) -> Result<[u8; 32], SessionEnd> {
+    let digest: [u8; 32] = Sha256::digest(&data).into();
     let (stem, extension) = crate::split_name(Path::new(name));
     let kind = FrameKind::from_extension(&extension);
     let bytes = data.len() as u64;
-    let stored = crate::spool::store_blocking(
-        Arc::clone(io.spool),
-        data.into_vec(),
-        c.name.clone(),
-        extension,
-    )
-    .await
-    .map_err(SessionEnd::Spool)?;
+    let stored =
+        crate::spool::store_blocking(Arc::clone(io.spool), data, c.name.clone(), extension)
+            .await
+            .map_err(SessionEnd::Spool)?;
     io.ledger.record("got", key).map_err(SessionEnd::Spool)?;
     let camera_path = format!("{}/{}", folder.trim_end_matches('/'), name);
     tracing::info!(spool = %stored.display(), camera_path = %camera_path, ms = started.elapsed().as_millis() as u64, "frame stored");
@@ -540,17 +562,17 @@ async fn fetch(
         kind,
         bytes,
     }));
-    Ok(())
+    Ok(digest)
 }
 
 /// Downloads what is on the camera and not in the ledger: frames a crash, a cable pull or a
 /// lost event left behind. The first time a camera is seen, what it holds is old work: it is
-/// recorded as seen and not downloaded. Returns the keys fetched, so their (late) events are
-/// not fetched again.
-async fn catch_up(c: &Connected, io: &mut Io<'_>) -> Result<HashSet<String>, SessionEnd> {
+/// recorded as seen and not downloaded. Returns the keys fetched with the SHA-256 of their
+/// bytes, so that a late event for the same file is not stored twice.
+async fn catch_up(c: &Connected, io: &mut Io<'_>) -> Result<HashMap<String, [u8; 32]>, SessionEnd> {
     let files = list_files(&c.camera).await.map_err(SessionEnd::Camera)?;
     let first_time = !io.ledger.knows_camera(&c.name);
-    let mut fetched = HashSet::new();
+    let mut fetched = HashMap::new();
     for (folder, name) in files {
         let Some(key) = fetch_or_skip(c, io, &folder, &name).await? else {
             continue;
@@ -566,9 +588,11 @@ async fn catch_up(c: &Connected, io: &mut Io<'_>) -> Result<HashSet<String>, Ses
                 Err(SessionEnd::Camera(e)) if is_per_file(&e) => {
                     skip_report(io, &folder, &name, &e)
                 }
-                other => other?,
+                Err(e) => return Err(e),
+                Ok(digest) => {
+                    fetched.insert(key, digest);
+                }
             }
-            fetched.insert(key);
         }
     }
     if first_time {
@@ -612,16 +636,25 @@ async fn session(
             let Some(key) = fetch_or_skip(c, io, &folder, &name).await? else {
                 continue;
             };
-            // An event is a new file even when its name was used before; only a file that the
-            // catch-up of this connection already fetched is skipped.
-            if fetched.contains(&key) {
-                continue;
-            }
-            match fetch(c, io, &folder, &name, &key).await {
+            // An event is a new file even when its name was used before. A late event for a
+            // file the catch-up of this connection fetched is skipped only when the bytes are
+            // the same: a camera reusing a name within the same second for a file of the same
+            // size has the same key, and must not be lost for it.
+            let started = Instant::now();
+            let result = match fetched.get(&key) {
+                Some(digest) => match download(c, io, &folder, &name).await {
+                    Ok(data) if Sha256::digest(&data)[..] == digest[..] => continue,
+                    Ok(data) => store(c, io, &folder, &name, &key, data, started).await,
+                    Err(e) => Err(e),
+                },
+                None => fetch(c, io, &folder, &name, &key).await,
+            };
+            match result {
                 Err(SessionEnd::Camera(e)) if is_per_file(&e) => {
                     skip_report(io, &folder, &name, &e)
                 }
-                other => other?,
+                Err(e) => return Err(e),
+                Ok(_) => {}
             }
         }
     }

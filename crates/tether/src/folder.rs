@@ -112,11 +112,11 @@ pub async fn run(
                 pending.insert(path, id);
                 continue;
             }
-            pending.remove(&path);
             let bytes = match fs::read(&path) {
                 Ok(b) => b,
                 Err(e) => {
                     tracing::warn!(file = %path.display(), error = %e, "cannot read; will retry");
+                    pending.remove(&path);
                     continue;
                 }
             };
@@ -137,9 +137,12 @@ pub async fn run(
                     tracing::warn!(file = %path.display(), error = %e, "cannot store; will retry");
                     let _ = events.send(Event::Status(crate::spool_trouble(&e)));
                     trouble = true;
+                    // It stays first in line (still known stable): the files after it wait, so
+                    // frames keep the order they were shot in.
                     break;
                 }
             };
+            pending.remove(&path);
             if let Err(e) = log.append(log_line(&id).as_bytes()) {
                 // Stored but not remembered: it may be copied again, and the session knows the
                 // same bytes by their hash. Never lost.
