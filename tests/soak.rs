@@ -513,9 +513,18 @@ fn soak_a_photo_day_of_kills_pulls_reloads_and_a_full_disk() {
     }
     soak.settle(&mut daemon);
     soak.steps.push(Step::Shots(std::mem::take(&mut pending)));
-    // A clean stop at the end.
-    daemon.child.kill().unwrap();
-    daemon.child.wait().unwrap();
+    // A clean stop at the end, as systemd does it (the SIGKILLs were along the way).
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(daemon.child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let status = daemon.child.wait().unwrap();
+    assert!(
+        status.success(),
+        "SIGTERM → exit 0: {status}\n{}",
+        daemon.log()
+    );
     let soak_time = started.elapsed();
 
     // Every shot in originals exactly once.

@@ -63,5 +63,26 @@ fn stages(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, stages);
+/// The slowest inputs: a frame with no face (the detector's second pass over up to 8×8 squares
+/// runs only then) and a strip of pixels (refused before the detector). Their times are the
+/// per-frame budget's worst case (docs/benchmarks.md).
+fn worst_cases(c: &mut Criterion) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let wall = std::fs::read(root.join("tests/data/pd/frames/IMG_1056.JPG")).expect("wall");
+    let strip = std::fs::read(root.join("tests/data/corpora/jpeg-decoder/grayscale_large.jpg"))
+        .expect("strip");
+    let profile = Profile::standard();
+    detect::warm_up().expect("models");
+    let mut g = c.benchmark_group("pipeline/worst");
+    g.sample_size(10);
+    g.bench_function("empty_wall_second_pass", |b| {
+        b.iter(|| pipeline::process(&wall, &profile).expect("process"))
+    });
+    g.bench_function("strip_1000x1_refused", |b| {
+        b.iter(|| pipeline::process(&strip, &profile).is_err())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, stages, worst_cases);
 criterion_main!(benches);

@@ -584,8 +584,13 @@ fn status(common: &CommonArgs) -> Result<ExitCode> {
     let state =
         session::journal::Journal::read(&layout.journal(&school)).map_err(|e| explain(e.into()))?;
     let status = session::status::status(&state);
+    let unfiled = session::filing::unfiled(&layout, &state);
+    let free = durable::free_space(&common.data).ok();
     if common.json {
-        let mut text = serde_json::to_string_pretty(&status)?;
+        let mut value = serde_json::to_value(&status)?;
+        value["unfiled"] = json!(unfiled.len());
+        value["free_bytes"] = json!(free);
+        let mut text = serde_json::to_string_pretty(&value)?;
         text.push('\n');
         crate::emit(&text)?;
         return Ok(ExitCode::SUCCESS);
@@ -625,6 +630,16 @@ fn status(common: &CommonArgs) -> Result<ExitCode> {
             text,
             "注意：{r} 已不在名册中，但有照片（保留在 originals/）"
         );
+    }
+    if !unfiled.is_empty() {
+        let _ = writeln!(
+            text,
+            "注意：{} 张照片尚未归档到 output/（磁盘已满？腾出空间后运行中的服务会自动补上，或运行 rollcall rebuild）",
+            unfiled.len()
+        );
+    }
+    if let Some(free) = free {
+        let _ = writeln!(text, "数据盘剩余 {} MB", durable::megabytes(free));
     }
     crate::emit(&text)?;
     Ok(ExitCode::SUCCESS)

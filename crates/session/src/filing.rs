@@ -170,6 +170,17 @@ impl Filer {
     }
 }
 
+/// The photos `output/` should hold and does not (filing that waits for a retry: a full disk),
+/// read without touching anything — for `session status` while a daemon runs.
+pub fn unfiled(layout: &Layout, state: &State) -> Vec<PathBuf> {
+    state
+        .desired_output()
+        .into_iter()
+        .map(|(class, stem, _)| layout.output_file(&state.school, &class, &stem))
+        .filter(|p| !p.is_file())
+        .collect()
+}
+
 /// Every file below `root` (none when it does not exist) with its file name.
 fn files_below(root: &Path) -> Result<Vec<(PathBuf, String)>, FilingError> {
     let mut out = Vec::new();

@@ -142,6 +142,9 @@ fn filing_that_fails_after_the_line_is_written_is_retried_and_never_undone() {
         "{health:?}"
     );
     assert!(output_files(&data).is_empty(), "not filed yet");
+    // `session status` reads the same without touching anything.
+    let state = session::journal::Journal::read(&e.layout().journal(SCHOOL)).unwrap();
+    assert_eq!(session::filing::unfiled(e.layout(), &state).len(), 1);
     // Reopening works although filing still fails (no crash loop).
     drop(e);
     let (mut e, _) = Engine::open(&data, None).expect("opens while the disk is full");
@@ -150,6 +153,7 @@ fn filing_that_fails_after_the_line_is_written_is_retried_and_never_undone() {
     assert!(e.retry_filing(), "filed once space is back");
     assert_eq!(output_files(&data).len(), 1);
     assert!(e.health().problems.is_empty());
+    assert!(session::filing::unfiled(e.layout(), e.state()).is_empty());
 }
 
 fn output_files(data: &std::path::Path) -> Vec<String> {
