@@ -37,8 +37,9 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
-use session::event::{Event, Move};
-use session::runner::{Rejected, Remote, Request as Command};
+use session::Command;
+use session::event::Event;
+use session::runner::{Rejected, Remote, Request as SessionRequest};
 use session::{Engine, Layout, State};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -186,7 +187,7 @@ pub async fn serve(listener: tokio::net::TcpListener, console: Shared) -> std::i
 pub fn random_token() -> std::io::Result<String> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(format!("{:032x}", u128::from_le_bytes(bytes)))
 }
 
 fn error(status: StatusCode, zh: &str, en: &str) -> Response {
@@ -385,153 +386,12 @@ async fn events(AxumState(console): AxumState<Shared>) -> impl IntoResponse {
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
-/// A command as the page and `rollcall ctl` send it.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "command", rename_all = "snake_case")]
-pub enum CommandBody {
-    /// Default student: the one whose turn it is.
-    Skip {
-        student: Option<String>,
-    },
-    /// Default student: the one of the last frame.
-    Retake {
-        student: Option<String>,
-    },
-    /// Default frame: the last one.
-    Accept {
-        frame: Option<u64>,
-        reason: String,
-    },
-    Undo,
-    Shift {
-        n: usize,
-        #[serde(default)]
-        back: bool,
-    },
-    Jump {
-        student: String,
-    },
-    Add {
-        name: String,
-        class: String,
-        id: Option<String>,
-    },
-    Choose {
-        frame: u64,
-    },
-    Class {
-        class: String,
-    },
-    NoPhoto {
-        student: String,
-        #[serde(default)]
-        needed: bool,
-    },
-    Assign {
-        frame: u64,
-        student: Option<String>,
-    },
-    /// Read the roster files again (handled by the console with its [`Loader`]).
-    Reload,
-}
-
 fn refused(zh: String, en: String) -> Rejected {
     Rejected {
         zh,
         en,
         refused: true,
     }
-}
-
-fn resolve(state: &State, query: &str) -> Result<String, Rejected> {
-    state
-        .resolve(query)
-        .map(|s| state.students[s].rec.key.clone())
-        .map_err(|r| refused(r.zh(), r.to_string()))
-}
-
-/// Turns a request body into a session command, resolving names against the state.
-pub fn to_command(state: &State, body: CommandBody) -> Result<Command, Rejected> {
-    let none = |zh: &str, en: &str| refused(zh.into(), en.into());
-    Ok(match body {
-        CommandBody::Skip { student } => {
-            let key = match student {
-                Some(q) => resolve(state, &q)?,
-                None => state
-                    .cursor
-                    .map(|s| state.students[s].rec.key.clone())
-                    .ok_or_else(|| none("没有待拍的学生", "no student is next"))?,
-            };
-            Command::Event(Event::Skipped { student: key })
-        }
-        CommandBody::Retake { student } => {
-            let key = match student {
-                Some(q) => resolve(state, &q)?,
-                None => state
-                    .frames
-                    .iter()
-                    .rev()
-                    .find_map(|f| f.owner)
-                    .map(|s| state.students[s].rec.key.clone())
-                    .ok_or_else(|| none("还没有照片", "no frame yet"))?,
-            };
-            Command::Event(Event::Retake { student: key })
-        }
-        CommandBody::Accept { frame, reason } => {
-            let frame = frame
-                .or_else(|| state.frames.last().map(|f| f.id))
-                .ok_or_else(|| none("还没有照片", "no frame yet"))?;
-            if reason.trim().is_empty() {
-                return Err(none("请填写强制采用的理由", "give a reason"));
-            }
-            Command::Event(Event::AcceptedAnyway { frame, reason })
-        }
-        CommandBody::Undo => Command::Undo,
-        CommandBody::Shift { n, back } => Command::Shift { n, forward: !back },
-        CommandBody::Jump { student } => Command::Event(Event::Jumped {
-            student: resolve(state, &student)?,
-        }),
-        CommandBody::Add { name, class, id } => {
-            let student = state
-                .walk_in(
-                    &name,
-                    &class,
-                    id.as_deref(),
-                    chrono::Local::now().date_naive(),
-                )
-                .map_err(|r| refused(r.zh(), r.to_string()))?;
-            Command::Event(Event::StudentAdded { student })
-        }
-        CommandBody::Choose { frame } => Command::Event(Event::TakeChosen { frame }),
-        CommandBody::Class { class } => Command::Event(Event::ClassChosen { class }),
-        CommandBody::NoPhoto { student, needed } => Command::Event(Event::PhotoNeeded {
-            student: resolve(state, &student)?,
-            needed,
-        }),
-        CommandBody::Reload => {
-            return Err(none(
-                "此处不能重新载入名册",
-                "reload is handled by the console itself",
-            ));
-        }
-        CommandBody::Assign { frame, student } => {
-            let from = state
-                .frame_state(frame)
-                .ok_or_else(|| {
-                    let r = session::Refusal::UnknownFrame(frame);
-                    refused(r.zh(), r.to_string())
-                })?
-                .owner
-                .map(|s| state.students[s].rec.key.clone());
-            let to = match student.as_deref() {
-                None | Some("") | Some("none") => None,
-                Some(q) => Some(resolve(state, q)?),
-            };
-            Command::Event(Event::Reassigned {
-                moves: vec![Move { frame, from, to }],
-            })
-        }
-    })
 }
 
 /// A request body that is not a command: a fixed answer that does not repeat the input.
@@ -545,19 +405,18 @@ fn bad_request() -> Response {
 
 async fn command(
     AxumState(console): AxumState<Shared>,
-    body: Result<axum::Json<CommandBody>, axum::extract::rejection::JsonRejection>,
+    body: Result<axum::Json<Command>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
     let Ok(axum::Json(body)) = body else {
         return bad_request();
     };
-    let state = console.snapshot.borrow().state.clone();
-    if matches!(body, CommandBody::Reload) {
+    if matches!(body, Command::Reload) {
+        let state = console.snapshot.borrow().state.clone();
         return reload(console, state).await;
     }
-    let request = match to_command(&state, body) {
-        Ok(r) => r,
-        Err(r) => return (StatusCode::CONFLICT, axum::Json(json!({ "error": r }))).into_response(),
-    };
+    // Resolved by the session itself against its current state, not against this console's
+    // copy (which may be a moment behind): "skip" is the student whose turn it is then.
+    let request = SessionRequest::Command(body);
     let remote = console.remote.clone();
     let result = tokio::task::spawn_blocking(move || remote.command(request)).await;
     match result {
@@ -591,7 +450,7 @@ async fn reload(console: Shared, state: State) -> Response {
         let roster = (loader.0)(&sources).map_err(|m| refused(m.clone(), m))?;
         let line = console
             .remote
-            .command(Command::Reload(Box::new(roster), sources))?;
+            .command(SessionRequest::Reload(Box::new(roster), sources))?;
         // The recorded line holds the school's students as the engine picked them: the diff
         // against the state before it is what changed.
         let diff = match &line.event {

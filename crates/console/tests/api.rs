@@ -78,6 +78,12 @@ fn roster_of(rows: &[(String, String)]) -> roster::Roster {
 /// A class of four, two frames already in: frame 1 passed (学生甲), frame 2 failed with a photo
 /// (学生乙, still next).
 fn world(token: Option<&str>) -> World {
+    world_with(token, true)
+}
+
+/// [`world`]; with `live` false the console's copy of the state is never brought up to date,
+/// as when the session's thread has recorded a line the console has not yet been told of.
+fn world_with(token: Option<&str>, live: bool) -> World {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let roster = roster_of(&rows());
@@ -122,7 +128,9 @@ fn world(token: Option<&str>) -> World {
                 ..Default::default()
             };
             session::runner::run_with(&mut engine, &spool, &options, &stop, inbox, &mut |e, _| {
-                publish.send_replace(Arc::new(Snapshot::of(e, 4)));
+                if live {
+                    publish.send_replace(Arc::new(Snapshot::of(e, 4)));
+                }
             })
             .unwrap();
         })
@@ -299,6 +307,31 @@ async fn every_command_through_the_api() {
         !found[0]["id"].as_str().unwrap().contains("20120301"),
         "masked"
     );
+}
+
+/// A skip pressed just after a pass was once resolved against the console's copy of the state,
+/// a moment behind the session's: it skipped the student who had just been photographed. The
+/// session resolves every command against its own state now.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_are_resolved_against_the_sessions_state_not_the_consoles_copy() {
+    let w = world_with(None, false);
+    // Keys are the IDs before correction (核对前身份证号码).
+    let key = |n: usize| id(&format!("4504032012030200{n}"));
+    let (status, first) = post(&w, json!({"command": "skip"})).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["line"]["student"], key(1), "学生乙 was next");
+    // The console still shows 学生乙 as next; the session has moved on to 学生丙.
+    assert_eq!(next(&view(&w).await), "学生乙");
+    let (status, second) = post(&w, json!({"command": "skip"})).await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    assert_eq!(
+        second["line"]["student"],
+        key(2),
+        "the second skip is 学生丙's"
+    );
+    let (status, undo) = post(&w, json!({"command": "undo"})).await;
+    assert_eq!(status, StatusCode::OK, "{undo}");
+    assert_eq!(undo["line"]["target"], second["line"]["seq"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

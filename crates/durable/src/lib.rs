@@ -10,9 +10,13 @@
 //! - [`read_regular`]: reads only a regular file and never follows a symlink in the last
 //!   component, so a link planted in the spool or the data folder cannot make rollcall serve or
 //!   store another file;
-//! - [`free_space`] and [`is_disk_full`]: what the disk-space watch and the error messages need.
+//! - [`free_space`] and [`is_disk_full`]: what the disk-space watch and the error messages need;
+//! - [`names`]: which file names are never frames (temporaries, hidden files) and which are RAW,
+//!   for every folder rollcall watches (the spool, a card, a tether program's folder).
 //!
-//! Nothing here knows what a frame, a journal or a roster is.
+//! Nothing here knows what a journal or a roster is.
+
+pub mod names;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};

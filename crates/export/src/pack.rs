@@ -81,12 +81,12 @@ pub fn pack(
         let raw = encode(&e.path, names)?;
         zip.start_file_with_options(file_options.name(&raw))?;
         zip.write_all(&e.bytes)?;
-        let hash = hex(&Sha256::digest(&e.bytes));
+        let hash = format!("{:x}", Sha256::digest(&e.bytes));
         manifest.push_str(&format!("{hash}  {}\n", e.path));
         hashes.push((e.path.as_str(), hash));
     }
     let zip = zip.finish()?.into_inner();
-    let sha256 = hex(&Sha256::digest(&zip));
+    let sha256 = format!("{:x}", Sha256::digest(&zip));
     manifest.push_str(&format!("{sha256}  {zip_name}\n"));
     Ok(Packed {
         zip,
@@ -101,7 +101,7 @@ pub fn pack(
 pub fn content_hash(entries: &[Entry]) -> String {
     let mut hashes: Vec<(&str, String)> = entries
         .iter()
-        .map(|e| (e.path.as_str(), hex(&Sha256::digest(&e.bytes))))
+        .map(|e| (e.path.as_str(), format!("{:x}", Sha256::digest(&e.bytes))))
         .collect();
     hashes.sort();
     digest(&hashes)
@@ -116,7 +116,7 @@ fn digest(hashes: &[(&str, String)]) -> String {
         content.update(hash.as_bytes());
         content.update([b'\n']);
     }
-    hex(&content.finalize())
+    format!("{:x}", content.finalize())
 }
 
 fn encode(name: &str, names: Names) -> Result<Vec<u8>, PackError> {
@@ -135,12 +135,4 @@ fn encode(name: &str, names: Names) -> Result<Vec<u8>, PackError> {
             Ok(bytes.into_owned())
         }
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }

@@ -55,11 +55,15 @@ impl Default for Profile {
     }
 }
 
+/// The name of the default profile (the card's standard), as commands and the configuration
+/// take it.
+pub const DEFAULT_PROFILE: &str = "358x441";
+
 impl Profile {
     /// 社会保障卡制证用数字相片: 358×441, 350 dpi, 14–40 KB.
     pub fn standard() -> Profile {
         Profile {
-            name: "358x441".into(),
+            name: DEFAULT_PROFILE.into(),
             width: 358,
             height: 441,
             dpi: 350,
@@ -109,7 +113,7 @@ impl Profile {
     /// A built-in profile by name.
     pub fn named(name: &str) -> Option<Profile> {
         match name {
-            "358x441" | "default" | "standard" => Some(Profile::standard()),
+            DEFAULT_PROFILE | "default" | "standard" => Some(Profile::standard()),
             "236x295" | "small" => Some(Profile::small()),
             _ => None,
         }

@@ -53,7 +53,7 @@ pub struct Config {
 }
 
 fn default_profile() -> String {
-    "358x441".into()
+    pipeline::spec::DEFAULT_PROFILE.into()
 }
 
 fn default_shot_limit() -> usize {

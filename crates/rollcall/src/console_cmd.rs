@@ -11,6 +11,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Subcommand};
 use console::{Console, Snapshot};
 use serde_json::{Value, json};
+use session::Command;
 use session::runner::Remote;
 use tokio::sync::watch;
 
@@ -302,8 +303,13 @@ impl Client {
         Ok(self.get(path)?.body_mut().read_json()?)
     }
 
+    /// An operator command (`/api/command`); the answer holds the journal line.
+    pub fn command(&self, command: &Command) -> Result<Value> {
+        self.post("/api/command", command)
+    }
+
     /// A POST; an error carries the console's message in Chinese and English.
-    pub fn post(&self, path: &str, body: &Value) -> Result<Value> {
+    pub fn post(&self, path: &str, body: &impl serde::Serialize) -> Result<Value> {
         let mut req = self
             .agent
             .post(format!("{}{path}", self.base))
@@ -326,9 +332,10 @@ impl Client {
     }
 }
 
+/// The body of a command for the console's `/api/command`.
 pub fn ctl(a: CtlArgs) -> Result<ExitCode> {
     let client = Client::connect(&a.data)?;
-    let (path, body) = match a.command {
+    let command = match a.command {
         Ctl::State => {
             let view = client.state()?;
             crate::emit(&roster::id::mask_all(
@@ -336,45 +343,28 @@ pub fn ctl(a: CtlArgs) -> Result<ExitCode> {
             ))?;
             return Ok(ExitCode::SUCCESS);
         }
-        Ctl::Trigger => ("/api/trigger", json!({})),
-        Ctl::Skip { student } => (
-            "/api/command",
-            json!({"command": "skip", "student": student}),
-        ),
-        Ctl::Retake { student } => (
-            "/api/command",
-            json!({"command": "retake", "student": student}),
-        ),
-        Ctl::Accept { reason, frame } => (
-            "/api/command",
-            json!({"command": "accept", "reason": reason, "frame": frame}),
-        ),
-        Ctl::Undo => ("/api/command", json!({"command": "undo"})),
-        Ctl::Shift { n, back } => (
-            "/api/command",
-            json!({"command": "shift", "n": n, "back": back}),
-        ),
-        Ctl::Jump { student } => (
-            "/api/command",
-            json!({"command": "jump", "student": student}),
-        ),
-        Ctl::Add { name, class, id } => (
-            "/api/command",
-            json!({"command": "add", "name": name, "class": class, "id": id}),
-        ),
-        Ctl::Choose { frame } => ("/api/command", json!({"command": "choose", "frame": frame})),
-        Ctl::Class { class } => ("/api/command", json!({"command": "class", "class": class})),
-        Ctl::NoPhoto { student, needed } => (
-            "/api/command",
-            json!({"command": "no_photo", "student": student, "needed": needed}),
-        ),
-        Ctl::Reload => ("/api/command", json!({"command": "reload"})),
-        Ctl::Assign { frame, student } => (
-            "/api/command",
-            json!({"command": "assign", "frame": frame, "student": student}),
-        ),
+        Ctl::Trigger => {
+            let answer = client.post("/api/trigger", &json!({}))?;
+            crate::emit(&(serde_json::to_string_pretty(&answer)? + "\n"))?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Ctl::Skip { student } => Command::Skip { student },
+        Ctl::Retake { student } => Command::Retake { student },
+        Ctl::Accept { reason, frame } => Command::Accept { frame, reason },
+        Ctl::Undo => Command::Undo,
+        Ctl::Shift { n, back } => Command::Shift { n, back },
+        Ctl::Jump { student } => Command::Jump { student },
+        Ctl::Add { name, class, id } => Command::Add { name, class, id },
+        Ctl::Choose { frame } => Command::Choose { frame },
+        Ctl::Class { class } => Command::Class { class },
+        Ctl::NoPhoto { student, needed } => Command::NoPhoto { student, needed },
+        Ctl::Reload => Command::Reload,
+        Ctl::Assign { frame, student } => Command::Assign {
+            frame,
+            student: Some(student),
+        },
     };
-    let answer = client.post(path, &body)?;
+    let answer = client.command(&command)?;
     // The recorded line names students by key, which is often the full ID: stdout ends up in
     // logs and terminals, so it is masked like every log line.
     crate::emit(&roster::id::mask_all(

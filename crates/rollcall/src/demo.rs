@@ -291,7 +291,7 @@ pub fn run(a: DemoArgs) -> Result<ExitCode> {
         if shot == SKIP_AFTER {
             let view = client.state()?;
             let name = view["next"]["name"].as_str().unwrap_or("").to_string();
-            client.post("/api/command", &json!({"command": "skip"}))?;
+            client.command(&session::Command::Skip { student: None })?;
             println!("跳过 / skip: {name} 缺席 (absent)");
         }
         let before = client.state()?["frames"].as_u64().unwrap_or(0);

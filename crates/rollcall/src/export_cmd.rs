@@ -27,7 +27,7 @@ pub struct VerifyArgs {
     school: Option<String>,
 
     /// Photo standard the files must meet.
-    #[arg(long, value_name = "NAME|FILE", default_value = "358x441")]
+    #[arg(long, value_name = "NAME|FILE", default_value = pipeline::spec::DEFAULT_PROFILE)]
     profile: String,
 
     #[arg(long)]
@@ -70,7 +70,7 @@ pub struct PackArgs {
     #[arg(long)]
     allow_incomplete: bool,
 
-    #[arg(long, value_name = "NAME|FILE", default_value = "358x441")]
+    #[arg(long, value_name = "NAME|FILE", default_value = pipeline::spec::DEFAULT_PROFILE)]
     profile: String,
 
     #[arg(long)]
@@ -479,18 +479,13 @@ fn ledger_path(data: &Path) -> PathBuf {
 }
 
 fn append_ledger(data: &Path, entry: &Submission) -> Result<()> {
-    use std::io::Write as _;
     let path = ledger_path(data);
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
+    let (mut file, _) = durable::AppendFile::open_lines(&path)
         .with_context(|| format!("cannot open {}", path.display()))?;
     let mut line = serde_json::to_string(entry)?;
     line.push('\n');
-    file.write_all(line.as_bytes())?;
-    file.sync_data()?;
-    Ok(())
+    file.append(line.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn read_ledger(data: &Path) -> Result<Vec<Submission>> {

@@ -23,7 +23,7 @@ pub struct PhotoArgs {
 
     /// Photo standard: `358x441` (default), `236x295`, or a TOML file replacing any of the
     /// default profile's keys.
-    #[arg(long, value_name = "NAME|FILE", default_value = "358x441")]
+    #[arg(long, value_name = "NAME|FILE", default_value = pipeline::spec::DEFAULT_PROFILE)]
     profile: String,
 
     /// One JSON object per input, one per line.

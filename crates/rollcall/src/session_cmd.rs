@@ -12,9 +12,9 @@ use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 use roster::Lang;
 use serde_json::json;
-use session::event::{Event, Move};
+use session::event::Event;
 use session::runner::{Notice, RunOptions};
-use session::{Engine, EngineError, State};
+use session::{Command, Engine, EngineError, State};
 
 #[derive(Debug, Subcommand)]
 pub enum SessionCommand {
@@ -128,7 +128,7 @@ pub struct RunArgs {
     spool: PathBuf,
 
     /// Photo standard: `358x441` (default), `236x295`, or a TOML file.
-    #[arg(long, value_name = "NAME|FILE", default_value = "358x441")]
+    #[arg(long, value_name = "NAME|FILE", default_value = pipeline::spec::DEFAULT_PROFILE)]
     profile: String,
 
     /// Pipeline workers (default: the number of cores).
@@ -278,7 +278,7 @@ pub struct RebuildArgs {
     #[arg(long)]
     reprocess: bool,
 
-    #[arg(long, value_name = "NAME|FILE", default_value = "358x441")]
+    #[arg(long, value_name = "NAME|FILE", default_value = pipeline::spec::DEFAULT_PROFILE)]
     profile: String,
 }
 
@@ -323,122 +323,62 @@ pub fn run(cmd: SessionCommand) -> Result<ExitCode> {
         SessionCommand::Run(a) => run_session(a),
         SessionCommand::Status(a) => status(&a.common),
         SessionCommand::Reload(a) => reload(a),
-        SessionCommand::Skip(a) => command(&a.common, |s| {
-            let student = match &a.student {
-                Some(q) => find(s, q)?,
-                None => s
-                    .cursor
-                    .ok_or_else(|| anyhow!("没有待拍的学生 / no student is next"))?,
-            };
-            Ok(Event::Skipped {
-                student: key(s, student),
-            })
-        }),
-        SessionCommand::Retake(a) => command(&a.common, |s| {
-            let student = match &a.student {
-                Some(q) => find(s, q)?,
-                None => s
-                    .frames
-                    .iter()
-                    .rev()
-                    .find_map(|f| f.owner)
-                    .ok_or_else(|| anyhow!("还没有照片 / no frame yet"))?,
-            };
-            Ok(Event::Retake {
-                student: key(s, student),
-            })
-        }),
-        SessionCommand::Accept(a) => command(&a.common, |s| {
-            let frame = match a.frame {
-                Some(f) => f,
-                None => s
-                    .frames
-                    .last()
-                    .map(|f| f.id)
-                    .ok_or_else(|| anyhow!("还没有照片 / no frame yet"))?,
-            };
-            Ok(Event::AcceptedAnyway {
-                frame,
-                reason: a.reason.clone(),
-            })
-        }),
-        SessionCommand::Undo(common) => command(&common, |s| {
-            let (target, _) = s.last_undoable().ok_or(session::Refusal::NothingToUndo)?;
-            Ok(Event::Undone { target })
-        }),
-        SessionCommand::Shift(a) => command(&a.common, |s| Ok(s.shift(a.n, !a.back)?)),
-        SessionCommand::Jump(a) => command(&a.common, |s| {
-            let q = a
+        SessionCommand::Skip(a) => command(&a.common, Command::Skip { student: a.student }),
+        SessionCommand::Retake(a) => command(&a.common, Command::Retake { student: a.student }),
+        SessionCommand::Accept(a) => command(
+            &a.common,
+            Command::Accept {
+                frame: a.frame,
+                reason: a.reason,
+            },
+        ),
+        SessionCommand::Undo(common) => command(&common, Command::Undo),
+        SessionCommand::Shift(a) => command(
+            &a.common,
+            Command::Shift {
+                n: a.n,
+                back: a.back,
+            },
+        ),
+        SessionCommand::Jump(a) => {
+            let student = a
                 .student
-                .as_deref()
                 .ok_or_else(|| anyhow!("请指定学生 / name a student"))?;
-            Ok(Event::Jumped {
-                student: key(s, find(s, q)?),
-            })
-        }),
-        SessionCommand::Add(a) => command(&a.common, |s| add(s, &a)),
-        SessionCommand::Choose(a) => {
-            command(&a.common, |_| Ok(Event::TakeChosen { frame: a.frame }))
+            command(&a.common, Command::Jump { student })
         }
-        SessionCommand::Class(a) => command(&a.common, |_| {
-            Ok(Event::ClassChosen {
-                class: a.class.clone(),
-            })
-        }),
-        SessionCommand::NoPhoto(a) => command(&a.common, |s| {
-            Ok(Event::PhotoNeeded {
-                student: key(s, find(s, &a.student)?),
+        SessionCommand::Add(a) => command(
+            &a.common,
+            Command::Add {
+                name: a.name,
+                class: a.class,
+                id: a.id,
+            },
+        ),
+        SessionCommand::Choose(a) => command(&a.common, Command::Choose { frame: a.frame }),
+        SessionCommand::Class(a) => command(&a.common, Command::Class { class: a.class }),
+        SessionCommand::NoPhoto(a) => command(
+            &a.common,
+            Command::NoPhoto {
+                student: a.student,
                 needed: a.needed,
-            })
-        }),
-        SessionCommand::Assign(a) => command(&a.common, |s| {
-            let from = s
-                .frame_state(a.frame)
-                .ok_or(session::Refusal::UnknownFrame(a.frame))?
-                .owner
-                .map(|o| key(s, o));
-            let to = if a.student == "none" {
-                None
-            } else {
-                Some(key(s, find(s, &a.student)?))
-            };
-            Ok(Event::Reassigned {
-                moves: vec![Move {
-                    frame: a.frame,
-                    from,
-                    to,
-                }],
-            })
-        }),
+            },
+        ),
+        SessionCommand::Assign(a) => command(
+            &a.common,
+            Command::Assign {
+                frame: a.frame,
+                student: Some(a.student),
+            },
+        ),
     }
 }
 
-fn key(state: &State, s: usize) -> String {
-    state.students[s].rec.key.clone()
-}
-
-/// A student from what the operator typed: key, ID, `<class>:<row>`, or a unique name.
-fn find(state: &State, query: &str) -> Result<usize> {
-    state
-        .resolve(query)
-        .map_err(|r| anyhow!("{} / {r}", r.zh()))
-}
-
-fn add(state: &State, a: &AddArgs) -> Result<Event> {
-    let student = state.walk_in(
-        &a.name,
-        &a.class,
-        a.id.as_deref(),
-        chrono::Local::now().date_naive(),
-    )?;
-    Ok(Event::StudentAdded { student })
-}
-
 /// Runs one operator command on a session that is not running elsewhere.
-fn command(common: &CommonArgs, make: impl FnOnce(&State) -> Result<Event>) -> Result<ExitCode> {
+fn command(common: &CommonArgs, command: Command) -> Result<ExitCode> {
     let mut engine = open(common)?;
-    let event = make(engine.state())?;
-    let (line, report) = engine.commit(event).map_err(explain)?;
+    let (line, report) = engine
+        .execute(&command, chrono::Local::now().date_naive())
+        .map_err(explain)?;
     if common.json {
         let mut text = serde_json::to_string_pretty(&json!({
             "event": line,

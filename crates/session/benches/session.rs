@@ -2,7 +2,7 @@
 //! taking a spool file in (hash, store, fsync, journal), and the whole path from a file landing
 //! in the spool to its assignment being journaled, through notify (target ≤ 50 ms; the
 //! pipeline is not part of it).
-#![allow(clippy::expect_used, clippy::unwrap_used)] // A benchmark with bad set-up data should stop loudly.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // A benchmark with bad set-up data should stop loudly.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};

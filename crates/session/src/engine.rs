@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::command::{Command, Resolved};
 use crate::event::{Event, FrameId, Line, Outcome, StudentRecord};
 use crate::filing::{Filer, FilingError, SyncReport};
 use crate::journal::{Journal, JournalError};
@@ -149,12 +150,6 @@ pub enum Ingested {
     /// The file disappeared before it could be read.
     Gone,
 }
-
-/// File extensions of RAW frames: stored, never assigned (their JPEG twin is).
-const RAW: &[&str] = &[
-    "cr2", "cr3", "crw", "nef", "nrw", "arw", "srf", "sr2", "dng", "raf", "orf", "rw2", "pef",
-    "srw", "x3f", "3fr", "rwl", "iiq", "erf", "kdc", "mrw",
-];
 
 /// One school's open session.
 #[derive(Debug)]
@@ -347,7 +342,7 @@ impl Engine {
                 });
             }
         };
-        let hash = hex(&Sha256::digest(&bytes));
+        let hash = format!("{:x}", Sha256::digest(&bytes));
         if let Some(of) = self.state.frame_by_hash(&hash) {
             if self.filer.original(of).is_none() {
                 // Journaled but its original is gone: store these bytes again before removal.
@@ -358,7 +353,8 @@ impl Engine {
             return Ok(Ingested::Duplicate { of });
         }
         let ext = extension(path);
-        let student = if RAW.contains(&ext.as_str()) {
+        // RAW frames are stored, never assigned (their JPEG twin is).
+        let student = if durable::names::is_raw_extension(&ext) {
             None
         } else {
             self.state.assignee()
@@ -437,6 +433,20 @@ impl Engine {
         let diff = reload::diff(&self.state, &students);
         let (line, _) = self.commit(Event::RosterLoaded { sources, students })?;
         Ok((diff, line))
+    }
+
+    /// Resolves an operator command against this session's state and commits its event, in
+    /// one step (nothing can change the state in between). `today` dates a walk-in's ID check.
+    /// A reload needs the roster files read first: see [`Engine::reload`].
+    pub fn execute(
+        &mut self,
+        command: &Command,
+        today: chrono::NaiveDate,
+    ) -> Result<(Line, SyncReport), EngineError> {
+        match self.state.resolve_command(command, today)? {
+            Resolved::Event(event) => self.commit(event),
+            Resolved::Reload => Err(Refusal::ReloadElsewhere.into()),
+        }
     }
 
     /// Undoes the last undoable event.
@@ -592,12 +602,4 @@ fn extension(path: &Path) -> String {
         .filter(char::is_ascii_alphanumeric)
         .collect();
     if ext.is_empty() { "jpg".into() } else { ext }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }

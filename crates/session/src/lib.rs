@@ -2,6 +2,7 @@
 //!
 //! The core is pure: [`state::State`] folds [`event::Line`]s (the journal) into who is next,
 //! which frames belong to whom, and what `output/` must hold. Around it, the shell:
+//! - [`command`]: the operator's commands, one vocabulary for every front end;
 //! - [`journal`]: the append-only, fsync'd, locked journal file and its replay;
 //! - [`engine`]: one session's journal, state and files; ingest, record, commands, reload,
 //!   rebuild;
@@ -11,6 +12,7 @@
 //! - [`layout`]: where everything lives; [`reload`]: what a roster reload changes;
 //! - [`status`]: per-class counts and the make-up list.
 
+pub mod command;
 pub mod engine;
 pub mod event;
 pub mod filing;
@@ -22,6 +24,7 @@ pub mod spool;
 pub mod state;
 pub mod status;
 
+pub use command::{Command, Resolved};
 pub use engine::{Engine, EngineError, Ingested, Settings};
 pub use event::{Event, FrameId, Line, StudentRecord};
 pub use layout::Layout;

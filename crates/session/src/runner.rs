@@ -16,8 +16,9 @@ use std::time::{Duration, Instant};
 use notify::event::{AccessKind, AccessMode, CreateKind, EventKind, ModifyKind, RenameMode};
 use notify::{RecursiveMode, Watcher};
 
+use crate::command::Command;
 use crate::engine::{Engine, EngineError, Ingested, ProblemKind};
-use crate::event::{Event, FrameId, Line};
+use crate::event::{FrameId, Line};
 use crate::spool::{Next, SetAsideReason, SpoolWatch};
 
 /// How to run.
@@ -159,12 +160,8 @@ pub struct RunSummary {
 /// An operator command for a running session.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Request {
-    /// Any event (skip, retake, accept, jump, add, choose, class, no-photo, assign…).
-    Event(Event),
-    /// Undo the last undoable event.
-    Undo,
-    /// Shift the last `n` assigned frames one student forward or back.
-    Shift { n: usize, forward: bool },
+    /// A command, resolved on the session's thread against the state it is applied to.
+    Command(Command),
     /// The roster read again (the team fixed the Excel), with the files it came from.
     Reload(Box<roster::Roster>, Vec<String>),
 }
@@ -494,12 +491,9 @@ fn command(engine: &mut Engine, request: Request) -> Result<Line, Rejected> {
         refused: matches!(e, EngineError::Refused(_)),
     };
     let line = match request {
-        Request::Event(event) => engine.commit(event).map(|(line, _)| line),
-        Request::Undo => engine.undo().map(|(line, _)| line),
-        Request::Shift { n, forward } => match engine.state().shift(n, forward) {
-            Ok(event) => engine.commit(event).map(|(line, _)| line),
-            Err(refusal) => Err(refusal.into()),
-        },
+        Request::Command(command) => engine
+            .execute(&command, chrono::Local::now().date_naive())
+            .map(|(line, _)| line),
         Request::Reload(roster, sources) => engine.reload(&roster, sources).map(|(_, line)| line),
     };
     line.map_err(reject)

@@ -18,21 +18,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
-/// True for names that are never frames: hidden files, partial downloads, editor and browser
-/// temporaries.
-pub fn ignored(name: &str) -> bool {
-    const TEMP: &[&str] = &[
-        ".part",
-        ".tmp",
-        ".temp",
-        ".partial",
-        ".crdownload",
-        ".download",
-        "~",
-    ];
-    let lower = name.to_ascii_lowercase();
-    name.starts_with('.') || TEMP.iter().any(|s| lower.ends_with(s))
-}
+pub use durable::names::is_temporary as ignored;
 
 /// Where files that are not frames are moved, inside the spool folder.
 pub const REJECTED: &str = "rejected";

@@ -63,6 +63,14 @@ pub enum Refusal {
     Shift(String),
     #[error("nothing to undo")]
     NothingToUndo,
+    #[error("no student is next (choose a class, or name the student)")]
+    NoStudentNext,
+    #[error("no frame yet")]
+    NoFrameYet,
+    #[error("give the reason for accepting a photo that failed its checks")]
+    ReasonMissing,
+    #[error("the roster is read again by `rollcall session reload` or the console's button")]
+    ReloadElsewhere,
     #[error("only the last action can be undone (event {expected}), not event {got}")]
     UndoOrder { expected: u64, got: u64 },
     #[error("a student with key {} is already on the roster", roster::id::mask_all(.0))]
@@ -125,6 +133,12 @@ impl Refusal {
             }
             Refusal::Shift(why) => format!("无法顺移：{why}"),
             Refusal::NothingToUndo => "没有可以撤销的操作".into(),
+            Refusal::NoStudentNext => "没有待拍的学生（请先选择班级，或指定学生）".into(),
+            Refusal::NoFrameYet => "还没有照片".into(),
+            Refusal::ReasonMissing => "请填写强制采用的理由".into(),
+            Refusal::ReloadElsewhere => {
+                "重新载入名册请用控制台的按钮或 rollcall session reload".into()
+            }
             Refusal::UndoOrder { .. } => "只能撤销最近的一步操作".into(),
             Refusal::DuplicateKey(k) => format!("名册上已有此学生：{}", roster::id::mask_all(k)),
             Refusal::IdCollision {

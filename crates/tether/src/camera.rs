@@ -421,23 +421,15 @@ async fn fetch_or_skip(
     io: &mut Io<'_>,
     folder: &str,
     name: &str,
-) -> Result<Option<String>, SessionEnd> {
-    let result = async {
-        let key = file_key(c, folder, name)
-            .await
-            .map_err(SessionEnd::Camera)?;
-        Ok::<_, SessionEnd>(key)
-    }
-    .await;
-    let key = match result {
-        Ok(k) => k,
-        Err(SessionEnd::Camera(e)) if is_per_file(&e) => {
+) -> Result<Option<(String, CameraFile)>, SessionEnd> {
+    match file_info(c, folder, name).await {
+        Ok(info) => Ok(Some((file_key(c, folder, name, &info), info))),
+        Err(e) if is_per_file(&e) => {
             skip_report(io, folder, name, &e);
-            return Ok(None);
+            Ok(None)
         }
-        Err(e) => return Err(e),
-    };
-    Ok(Some(key))
+        Err(e) => Err(SessionEnd::Camera(e)),
+    }
 }
 
 fn skip_report(io: &Io<'_>, folder: &str, name: &str, e: &gphoto2::Error) {
@@ -476,16 +468,30 @@ async fn list_files(camera: &Camera) -> Result<Vec<(String, String)>, gphoto2::E
 }
 
 /// The ledger key of a camera file: camera, path, size and time, because names repeat.
-async fn file_key(c: &Connected, folder: &str, name: &str) -> Result<String, gphoto2::Error> {
-    let info = c.camera.fs().file_info(folder, name).await?;
-    let size = info.file().size().unwrap_or(0);
-    let mtime = info.file().mtime().unwrap_or(0);
-    Ok(format!(
-        "{}\t{}/{}\t{size}\t{mtime}",
+fn file_key(c: &Connected, folder: &str, name: &str, info: &CameraFile) -> String {
+    format!(
+        "{}\t{}/{}\t{}\t{}",
         c.name,
         folder.trim_end_matches('/'),
-        name
-    ))
+        name,
+        info.size,
+        info.mtime
+    )
+}
+
+/// What the catch-up and the ledger need to know of a file on the camera.
+struct CameraFile {
+    size: u64,
+    /// Seconds since 1970 by the camera's clock; 0 when the camera does not say.
+    mtime: i64,
+}
+
+async fn file_info(c: &Connected, folder: &str, name: &str) -> Result<CameraFile, gphoto2::Error> {
+    let info = c.camera.fs().file_info(folder, name).await?;
+    Ok(CameraFile {
+        size: info.file().size().unwrap_or(0),
+        mtime: info.file().mtime().unwrap_or(0),
+    })
 }
 
 /// Downloads one camera file's bytes.
@@ -572,11 +578,18 @@ async fn store(
 async fn catch_up(c: &Connected, io: &mut Io<'_>) -> Result<HashMap<String, [u8; 32]>, SessionEnd> {
     let files = list_files(&c.camera).await.map_err(SessionEnd::Camera)?;
     let first_time = !io.ledger.knows_camera(&c.name);
-    let mut fetched = HashMap::new();
+    let mut waiting = Vec::new();
     for (folder, name) in files {
-        let Some(key) = fetch_or_skip(c, io, &folder, &name).await? else {
-            continue;
-        };
+        if let Some((key, info)) = fetch_or_skip(c, io, &folder, &name).await? {
+            waiting.push((info.mtime, folder, name, key));
+        }
+    }
+    // In the order they were taken: by the camera's clock, then by name. Names alone are not
+    // enough: a camera's numbering can wrap (DSC_9999, then DSC_0001) or restart, and a file
+    // left over from before would then be given to a later student.
+    waiting.sort();
+    let mut fetched = HashMap::new();
+    for (_, folder, name, key) in waiting {
         if io.ledger.contains(&key) {
             continue;
         }
@@ -633,7 +646,7 @@ async fn session(
             .map_err(SessionEnd::Camera)?;
         if let CameraEvent::NewFile(path) = event {
             let (folder, name) = (path.folder().into_owned(), path.name().into_owned());
-            let Some(key) = fetch_or_skip(c, io, &folder, &name).await? else {
+            let Some((key, _)) = fetch_or_skip(c, io, &folder, &name).await? else {
                 continue;
             };
             // An event is a new file even when its name was used before. A late event for a

@@ -20,7 +20,6 @@ use crate::spool::Spool;
 use crate::{Captures, Event, FrameArrived, FrameKind, Status, TetherError};
 
 const LOG: &str = ".folder-source.log";
-const SKIP_SUFFIXES: [&str; 5] = [".part", ".tmp", ".crdownload", ".partial", "~"];
 
 /// Identity of a source file: path, size and modification time.
 type Seen = (PathBuf, u64, u128);
@@ -52,7 +51,7 @@ fn candidates(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         let entry = entry?;
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if name.starts_with('.') || SKIP_SUFFIXES.iter().any(|s| name.ends_with(s)) {
+        if durable::names::is_temporary(&name) {
             continue;
         }
         let kind = entry.file_type()?;

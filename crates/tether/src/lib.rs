@@ -51,8 +51,7 @@ impl FrameKind {
     pub fn from_extension(ext: &str) -> FrameKind {
         match ext.to_ascii_lowercase().as_str() {
             "jpg" | "jpeg" => FrameKind::Jpeg,
-            "cr2" | "cr3" | "nef" | "nrw" | "arw" | "raf" | "orf" | "rw2" | "pef" | "dng"
-            | "srw" => FrameKind::Raw,
+            e if durable::names::is_raw_extension(e) => FrameKind::Raw,
             _ => FrameKind::Other,
         }
     }
