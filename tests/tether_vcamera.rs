@@ -149,7 +149,7 @@ impl Tether {
     }
 
     fn connected(&self) -> Value {
-        self.wait_for("connected status", |v| v["status"] == "connected")
+        self.wait_for("connected status", |v| v["state"] == "connected")
     }
 
     fn frames(&self, n: usize) -> Vec<Value> {
@@ -230,8 +230,8 @@ fn reconnects_after_a_cable_pull_and_never_overwrites_a_reused_name() {
     );
 
     cam.unplug();
-    let status = tether.wait_for("disconnected status", |v| v["status"] == "disconnected");
-    assert!(status["reason"].is_string());
+    let status = tether.wait_for("disconnected status", |v| v["state"] == "disconnected");
+    assert!(status["message"].is_string());
     std::thread::sleep(Duration::from_millis(500));
     cam.replug();
     tether.connected();
@@ -282,16 +282,18 @@ fn software_trigger_takes_a_frame() {
     );
     // The control socket also tells the console the camera's state.
     use std::io::{BufRead, BufReader, Write};
-    let mut socket = std::os::unix::net::UnixStream::connect(spool.join(".tether.sock")).unwrap();
-    socket.write_all(b"status\n").unwrap();
+    let mut socket =
+        std::os::unix::net::UnixStream::connect(tether::control::socket(&spool)).unwrap();
+    let request = serde_json::to_string(&tether::control::Request::Status).unwrap();
+    socket.write_all(format!("{request}\n").as_bytes()).unwrap();
     let mut line = String::new();
     BufReader::new(&socket).read_line(&mut line).unwrap();
-    let status: Value = serde_json::from_str(&line).unwrap();
-    assert_eq!(status["state"], "connected", "{line}");
-    assert!(
-        status["model"].as_str().unwrap().contains("Nikon"),
-        "{line}"
-    );
+    match serde_json::from_str(&line).unwrap() {
+        tether::control::Reply::Status {
+            status: tether::Status::Connected { model, .. },
+        } => assert!(model.contains("Nikon"), "{line}"),
+        other => panic!("not connected: {other:?}"),
+    }
     tether.stop();
 }
 
@@ -503,7 +505,7 @@ fn settings_capture_target_and_a_read_only_image_size_is_reported() {
     let Some(cam) = VCam::new() else { return };
     let tether = cam.tether(&["--capture-target", "card", "--image-size", "small"]);
     // The virtual D750's image size is read-only: the operator is told to set it on the body.
-    let error = tether.wait_for("error status", |v| v["status"] == "error");
+    let error = tether.wait_for("error status", |v| v["state"] == "error");
     assert!(
         error["message"].as_str().unwrap().contains("imagesize"),
         "{error}"
@@ -577,16 +579,16 @@ fn folder_source_copies_each_finished_file_once_and_leaves_the_source_alone() {
 fn only_the_configured_camera_is_used() {
     let Some(cam) = VCam::new() else { return };
     let tether = cam.tether(&["--camera", "Canon EOS"]);
-    let status = tether.wait_for("disconnected status", |v| v["status"] == "disconnected");
+    let status = tether.wait_for("disconnected status", |v| v["state"] == "disconnected");
     assert!(
-        status["reason"].as_str().unwrap().contains("no camera"),
+        status["message"].as_str().unwrap().contains("no camera"),
         "{status}"
     );
     tether.stop();
     let tether = cam.tether(&["--camera", "D750"]);
     let connected = tether.connected();
     assert!(
-        connected["camera"]
+        connected["model"]
             .as_str()
             .unwrap()
             .starts_with("Nikon DSC D750")

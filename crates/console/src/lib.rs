@@ -41,6 +41,7 @@ use session::Command;
 use session::event::Event;
 use session::runner::{Rejected, Remote, Request as SessionRequest};
 use session::{Engine, Layout, State};
+use tether::control;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
@@ -572,26 +573,26 @@ async fn original(
     }
 }
 
-/// Sends one line to the running tether's control socket and returns its answer.
-async fn tether(console: &Console, line: &str) -> Option<String> {
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-    let socket = console.spool.as_ref()?.join(".tether.sock");
-    let stream = tokio::net::UnixStream::connect(socket).await.ok()?;
-    let (read, mut write) = stream.into_split();
-    write.write_all(format!("{line}\n").as_bytes()).await.ok()?;
-    let mut answer = String::new();
-    let mut reader = BufReader::new(read);
-    let read_line = reader.read_line(&mut answer);
-    tokio::time::timeout(Duration::from_secs(3), read_line)
-        .await
-        .ok()?
-        .ok()?;
-    Some(answer.trim().to_string())
+/// Asks the running tether (through its control socket in the spool folder).
+async fn tether(console: &Console, request: control::Request) -> Option<control::Reply> {
+    let spool = console.spool.as_ref()?;
+    match control::ask(spool, request, Duration::from_secs(3)).await {
+        Ok(reply) => Some(reply),
+        Err(e) => {
+            tracing::debug!(error = %e, "no answer from the tether");
+            None
+        }
+    }
 }
 
 async fn trigger(AxumState(console): AxumState<Shared>) -> Response {
-    match tether(&console, "trigger").await.as_deref() {
-        Some("ok") => axum::Json(json!({ "ok": true })).into_response(),
+    match tether(&console, control::Request::Trigger).await {
+        Some(control::Reply::Ok) => axum::Json(json!({ "ok": true })).into_response(),
+        Some(control::Reply::Error { .. }) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "相机正忙或正在停止，请稍后再按快门",
+            "the camera is busy or stopping: press again in a moment",
+        ),
         _ => error(
             StatusCode::SERVICE_UNAVAILABLE,
             "没有连接相机：请运行 rollcall tether（或用相机快门拍摄）",
@@ -600,16 +601,13 @@ async fn trigger(AxumState(console): AxumState<Shared>) -> Response {
     }
 }
 
+/// The camera's status ([`tether::Status`], by serde: the same JSON the socket carries).
 async fn camera(AxumState(console): AxumState<Shared>) -> Response {
-    match tether(&console, "status").await {
-        Some(text) => match serde_json::from_str::<serde_json::Value>(&text) {
-            Ok(v) => axum::Json(v).into_response(),
-            Err(_) => axum::Json(json!({ "state": "unknown", "message": text })).into_response(),
+    let status = match tether(&console, control::Request::Status).await {
+        Some(control::Reply::Status { status }) => status,
+        _ => tether::Status::None {
+            message: "未连接相机（没有运行 rollcall tether）；照片可从备用文件夹导入".into(),
         },
-        None => axum::Json(json!({
-            "state": "none",
-            "message": "未连接相机（没有运行 rollcall tether）；照片可从备用文件夹导入",
-        }))
-        .into_response(),
-    }
+    };
+    axum::Json(status).into_response()
 }

@@ -158,7 +158,7 @@ async function camera() {
     const cam = $('camera');
     cam.style.color = c.state === 'error' || c.state === 'disconnected' ? 'var(--bad)' : '';
     cam.textContent = c.state === 'connected'
-      ? `📷 ${c.model}　电量 ${c.battery || '?'}　剩余 ${c.free || '?'}`
+      ? `📷 ${c.model}　电量 ${c.battery || '?'}　剩余 ${c.free_bytes != null ? Math.round(c.free_bytes / 1e6) + ' MB' : '?'}`
       : `📷 ${c.message || c.state}${c.remedy ? '：' + c.remedy : ''}`;
   } catch (e) { /* server restarting */ }
 }

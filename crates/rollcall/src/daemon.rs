@@ -199,7 +199,7 @@ async fn supervise(
                 if let Event::Status(st) = &event
                     && let Ok(mut s) = summary.lock()
                 {
-                    s.camera = camera_summary(st);
+                    s.camera = Status::summary(st);
                 }
             }
             _ = tokio::signal::ctrl_c() => break Ok(()),
@@ -297,20 +297,6 @@ fn session_summary(engine: &Engine) -> String {
     )
 }
 
-fn camera_summary(status: &Status) -> String {
-    match status {
-        Status::Connected {
-            camera, battery, ..
-        } => match battery {
-            Some(b) => format!("相机：{camera}（电量 {b}）"),
-            None => format!("相机：{camera}"),
-        },
-        Status::Disconnected { .. } => "相机：未连接".into(),
-        Status::Busy { .. } => "相机：忙".into(),
-        Status::Error { message, .. } => format!("相机：{message}"),
-    }
-}
-
 fn log_event(event: &Event) {
     match event {
         // The camera module logs each stored frame at info already.
@@ -320,27 +306,18 @@ fn log_event(event: &Event) {
             bytes = f.bytes,
             "frame stored in the spool"
         ),
-        Event::Status(Status::Connected {
-            camera,
-            port,
-            battery,
-            free_bytes,
-        }) => tracing::info!(
-            camera,
-            port,
-            battery = battery.as_deref().unwrap_or("?"),
-            free_mb = free_bytes.map(|b| b / 1_000_000),
-            "camera connected"
-        ),
-        Event::Status(Status::Disconnected { reason }) => {
-            tracing::warn!(reason, "camera disconnected")
+        Event::Status(status @ (Status::Starting { .. } | Status::None { .. })) => {
+            tracing::info!(status = %status.summary(), "camera status")
         }
-        Event::Status(Status::Busy { reason }) => tracing::warn!(reason, "camera busy"),
-        Event::Status(Status::Error { message, remedy }) => tracing::error!(
-            message,
-            remedy = remedy.as_deref().unwrap_or(""),
-            "camera error"
-        ),
+        Event::Status(status @ Status::Connected { .. }) => {
+            tracing::info!(status = %status.summary(), "camera connected")
+        }
+        Event::Status(status @ (Status::Disconnected { .. } | Status::Busy { .. })) => {
+            tracing::warn!(status = %status.summary(), "camera not ready")
+        }
+        Event::Status(status @ Status::Error { .. }) => {
+            tracing::error!(status = %status.summary(), "camera error")
+        }
     }
 }
 

@@ -10,13 +10,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use tether::{Command, Event, Status};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{UnixListener, UnixStream};
+use tether::{Command, Event, Status, control};
+use tokio::net::UnixListener;
 use tokio::sync::{mpsc, watch};
-
-/// Name of the control socket inside the spool folder.
-pub const SOCKET: &str = ".tether.sock";
 
 #[derive(Debug, Args)]
 pub struct CamerasArgs {
@@ -111,21 +107,18 @@ pub fn tether(args: TetherArgs) -> Result<ExitCode> {
 }
 
 async fn trigger(spool: &Path) -> Result<ExitCode> {
-    let path = spool.join(SOCKET);
-    let stream = UnixStream::connect(&path).await.with_context(|| {
-        format!(
-            "no tether running on {} (没有正在运行的联机拍摄)",
-            spool.display()
-        )
-    })?;
-    let (read, mut write) = stream.into_split();
-    write.write_all(b"trigger\n").await?;
-    let mut line = String::new();
-    BufReader::new(read).read_line(&mut line).await?;
-    if line.trim() != "ok" {
-        bail!("the tether answered: {}", line.trim());
+    let reply = control::ask(spool, control::Request::Trigger, Duration::from_secs(5))
+        .await
+        .with_context(|| {
+            format!(
+                "没有正在运行的联机拍摄 / no tether running on {}",
+                spool.display()
+            )
+        })?;
+    match reply {
+        control::Reply::Ok => Ok(ExitCode::SUCCESS),
+        other => bail!("the tether answered: {other:?}"),
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn print_event(event: &Event, json: bool) -> Result<()> {
@@ -140,23 +133,7 @@ fn print_event(event: &Event, json: bool) -> Result<()> {
                 f.capture,
                 f.bytes
             ),
-            Event::Status(Status::Connected {
-                camera,
-                port,
-                battery,
-                free_bytes,
-            }) => format!(
-                "connected\t{camera}\t{port}\tbattery {}\tfree {}",
-                battery.as_deref().unwrap_or("?"),
-                free_bytes
-                    .map(|b| format!("{} MB", b / 1_000_000))
-                    .unwrap_or_else(|| "?".into())
-            ),
-            Event::Status(Status::Disconnected { reason }) => format!("disconnected\t{reason}"),
-            Event::Status(Status::Busy { reason }) => format!("busy\t{reason}"),
-            Event::Status(Status::Error { message, remedy }) => {
-                format!("error\t{message}\t{}", remedy.as_deref().unwrap_or(""))
-            }
+            Event::Status(status) => status.summary(),
         }
     };
     crate::emit(&format!("{line}\n"))
@@ -213,8 +190,8 @@ pub enum ImageSizeOpt {
 /// A running source with its control socket (`<spool>/.tether.sock`).
 pub struct Source {
     pub events: mpsc::UnboundedReceiver<Event>,
-    /// The last camera status as one line of JSON (what the socket's `status` answers).
-    status: Arc<std::sync::Mutex<String>>,
+    /// The last camera status (what the control socket answers).
+    status: watch::Sender<Status>,
     shutdown: watch::Sender<bool>,
     /// The source's task (awaited, it ends when the source stops by itself).
     pub task: tokio::task::JoinHandle<Result<(), tether::TetherError>>,
@@ -226,16 +203,17 @@ impl Source {
     pub fn start(kind: SourceKind, spool_dir: &Path) -> Result<Source> {
         let spool = Arc::new(tether::spool::Spool::open(spool_dir)?);
         let (events_tx, events) = mpsc::unbounded_channel();
-        let (commands_tx, commands_rx) = mpsc::unbounded_channel();
+        // A few presses may wait while the camera is busy; more are refused, not queued.
+        let (commands_tx, commands_rx) = mpsc::channel(8);
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let socket = spool_dir.join(SOCKET);
+        let socket = control::socket(spool_dir);
         let _ = std::fs::remove_file(&socket);
         let listener = UnixListener::bind(&socket)
             .with_context(|| format!("cannot listen on {}", socket.display()))?;
-        let status = Arc::new(std::sync::Mutex::new(
-            serde_json::json!({"state": "starting", "message": "正在连接相机"}).to_string(),
-        ));
-        tokio::spawn(serve_control(listener, commands_tx, Arc::clone(&status)));
+        let (status, status_rx) = watch::channel(Status::Starting {
+            message: "正在连接相机".into(),
+        });
+        tokio::spawn(control::serve(listener, commands_tx, status_rx));
         let task = match kind {
             SourceKind::Folder(folder) => tokio::spawn(tether::folder::run(
                 folder,
@@ -272,10 +250,8 @@ impl Source {
 
     /// Notes a status for the control socket's `status` answer.
     pub fn note(&self, event: &Event) {
-        if let Event::Status(st) = event
-            && let Ok(mut last) = self.status.lock()
-        {
-            *last = status_json(st);
+        if let Event::Status(st) = event {
+            self.status.send_replace(st.clone());
         }
     }
 
@@ -346,7 +322,7 @@ fn camera_source(
     options: &CameraOptions,
     spool: Arc<tether::spool::Spool>,
     events: mpsc::UnboundedSender<Event>,
-    commands: mpsc::UnboundedReceiver<Command>,
+    commands: mpsc::Receiver<Command>,
     shutdown: watch::Receiver<bool>,
 ) -> Result<tokio::task::JoinHandle<Result<(), tether::TetherError>>> {
     use tether::camera::{CameraConfig, CaptureTarget, ImageSize};
@@ -375,70 +351,10 @@ fn camera_source(
     _options: &CameraOptions,
     _spool: Arc<tether::spool::Spool>,
     _events: mpsc::UnboundedSender<Event>,
-    _commands: mpsc::UnboundedReceiver<Command>,
+    _commands: mpsc::Receiver<Command>,
     _shutdown: watch::Receiver<bool>,
 ) -> Result<tokio::task::JoinHandle<Result<(), tether::TetherError>>> {
     bail!(
         "this rollcall was built without camera support (libgphoto2); use a folder source / 此版本不支持相机，请用文件夹来源"
     )
-}
-
-/// A camera status as one line of JSON for the console.
-fn status_json(status: &Status) -> String {
-    let value = match status {
-        Status::Connected {
-            camera,
-            port,
-            battery,
-            free_bytes,
-        } => serde_json::json!({
-            "state": "connected", "model": camera, "port": port, "battery": battery,
-            "free": free_bytes.map(|b| format!("{} MB", b / 1_000_000)),
-        }),
-        Status::Disconnected { reason } => {
-            serde_json::json!({"state": "disconnected", "message": reason})
-        }
-        Status::Busy { reason } => serde_json::json!({"state": "busy", "message": reason}),
-        Status::Error { message, remedy } => {
-            serde_json::json!({"state": "error", "message": message, "remedy": remedy})
-        }
-    };
-    value.to_string()
-}
-
-async fn serve_control(
-    listener: UnixListener,
-    commands: mpsc::UnboundedSender<Command>,
-    status: Arc<std::sync::Mutex<String>>,
-) {
-    while let Ok((stream, _)) = listener.accept().await {
-        let commands = commands.clone();
-        let status = Arc::clone(&status);
-        tokio::spawn(async move {
-            let (read, mut write) = stream.into_split();
-            let mut lines = BufReader::new(read).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                let answer = match line.trim() {
-                    "trigger" => {
-                        if commands.send(Command::Trigger).is_ok() {
-                            "ok\n".to_string()
-                        } else {
-                            "error stopped\n".to_string()
-                        }
-                    }
-                    "status" => match status.lock() {
-                        Ok(s) => format!("{s}\n"),
-                        Err(_) => "error\n".to_string(),
-                    },
-                    other => {
-                        tracing::warn!(command = other, "unknown control command");
-                        "error unknown command\n".to_string()
-                    }
-                };
-                if write.write_all(answer.as_bytes()).await.is_err() {
-                    break;
-                }
-            }
-        });
-    }
 }

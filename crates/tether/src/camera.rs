@@ -214,7 +214,7 @@ async fn status_connected(context: &Context, c: &Connected) -> Status {
     let port = c.camera.port_info().map(|p| p.path()).unwrap_or_default();
     let _ = context;
     Status::Connected {
-        camera: c.name.clone(),
+        model: c.name.clone(),
         port,
         battery,
         free_bytes,
@@ -302,7 +302,7 @@ pub async fn run(
     config: CameraConfig,
     spool: Arc<Spool>,
     events: mpsc::UnboundedSender<Event>,
-    mut commands: mpsc::UnboundedReceiver<Command>,
+    mut commands: mpsc::Receiver<Command>,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), TetherError> {
     let context = Context::new().map_err(|e| camera_error(&e))?;
@@ -384,15 +384,15 @@ fn status_for(e: &gphoto2::Error, camera: &str) -> Status {
             remedy: Some(CLAIM_REMEDY.into()),
         },
         ErrorKind::CameraBusy => Status::Busy {
-            reason: e.to_string(),
+            message: e.to_string(),
         },
         ErrorKind::ModelNotFound | ErrorKind::IoUsbFind | ErrorKind::UnknownPort => {
             Status::Disconnected {
-                reason: "no camera found (相机未连接或未开机)".into(),
+                message: "no camera found (相机未连接或未开机)".into(),
             }
         }
         _ => Status::Disconnected {
-            reason: format!("{camera}: {e}"),
+            message: format!("{camera}: {e}"),
         },
     }
 }
@@ -620,7 +620,7 @@ async fn catch_up(c: &Connected, io: &mut Io<'_>) -> Result<HashMap<String, [u8;
 async fn session(
     c: &Connected,
     io: &mut Io<'_>,
-    commands: &mut mpsc::UnboundedReceiver<Command>,
+    commands: &mut mpsc::Receiver<Command>,
     shutdown: &watch::Receiver<bool>,
 ) -> Result<(), SessionEnd> {
     let fetched = catch_up(c, io).await?;

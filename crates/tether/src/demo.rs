@@ -58,14 +58,14 @@ pub async fn run(
     first_shot: u64,
     spool: Arc<Spool>,
     events: mpsc::UnboundedSender<Event>,
-    mut commands: mpsc::UnboundedReceiver<Command>,
+    mut commands: mpsc::Receiver<Command>,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), TetherError> {
     if frames.is_empty() {
         return Err(TetherError::Camera("the demo camera has no frames".into()));
     }
     let _ = events.send(Event::Status(Status::Connected {
-        camera: MODEL.into(),
+        model: MODEL.into(),
         port: "demo:".into(),
         battery: Some("100%".into()),
         free_bytes: None,

@@ -88,7 +88,7 @@ pub async fn run(
         .collect();
     let camera = format!("folder {}", source.display());
     let connected = Status::Connected {
-        camera: camera.clone(),
+        model: camera.clone(),
         port: source.display().to_string(),
         battery: None,
         free_bytes: None,

@@ -9,18 +9,20 @@
 //!   between waits, reconnect with back-off.
 //! - [`folder`]: a folder filled by another tethering program or a card reader.
 //! - [`demo`]: the demo camera, shooting bundled frames on trigger or at a pace.
+//! - [`control`]: the running source's control socket: its name and its typed protocol.
 //!
 //! Sources report [`Event`]s on a channel: frames and camera status.
 
 #[cfg(feature = "gphoto2")]
 pub mod camera;
+pub mod control;
 pub mod demo;
 pub mod folder;
 pub mod spool;
 
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A frame safely stored in the spool.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -71,12 +73,18 @@ pub fn split_name(name: &std::path::Path) -> (String, String) {
     (stem, extension)
 }
 
-/// The state of a source, for the operator.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "status", rename_all = "lowercase")]
+/// The state of a source, for the operator: the one definition of what the control socket,
+/// the console's `/api/camera`, `rollcall tether --json` and the logs say about a camera.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "lowercase")]
 pub enum Status {
+    /// The source has started and has not found its camera yet.
+    Starting {
+        message: String,
+    },
     Connected {
-        camera: String,
+        /// The camera's model (and serial when known), or the watched folder.
+        model: String,
         port: String,
         /// Battery level as the body reports it (`75%`), when it does.
         battery: Option<String>,
@@ -84,16 +92,50 @@ pub enum Status {
         free_bytes: Option<u64>,
     },
     Disconnected {
-        reason: String,
+        message: String,
     },
     Busy {
-        reason: String,
+        message: String,
     },
     Error {
         message: String,
         /// What the operator should do, in Chinese and English.
         remedy: Option<String>,
     },
+    /// No source is running (the console's answer when no tether listens).
+    None {
+        message: String,
+    },
+}
+
+impl Status {
+    /// One short line for the operator (the daemon's systemd status, `rollcall tether`).
+    pub fn summary(&self) -> String {
+        match self {
+            Status::Connected {
+                model,
+                battery,
+                free_bytes,
+                ..
+            } => {
+                let mut text = format!("相机：{model}");
+                if let Some(b) = battery {
+                    text.push_str(&format!("（电量 {b}）"));
+                }
+                if let Some(free) = free_bytes {
+                    text.push_str(&format!("，存储卡剩余 {} MB", free / 1_000_000));
+                }
+                text
+            }
+            Status::Starting { message } | Status::None { message } => format!("相机：{message}"),
+            Status::Disconnected { message } => format!("相机未连接：{message}"),
+            Status::Busy { message } => format!("相机忙：{message}"),
+            Status::Error { message, remedy } => match remedy {
+                Some(r) => format!("相机错误：{message}；{r}"),
+                None => format!("相机错误：{message}"),
+            },
+        }
+    }
 }
 
 /// What a source reports.
