@@ -203,11 +203,21 @@ async fn the_console_follows_the_session_in_a_real_browser() {
     wait_text(&client, "last-reasons", "背景").await;
     wait_text(&client, "next-name", "韦雨欣").await;
 
-    // Keyboard: S skips, U undoes.
+    // Keyboard: S skips, U undoes; the skipped student is on the make-up list (which the page
+    // asks for when its revision changes) and leaves it with the undo.
     press(&client, 's').await;
     wait_text(&client, "next-name", "莫家俊").await;
+    wait_text(&client, "makeup", "韦雨欣 缺席").await;
     press(&client, 'u').await;
     wait_text(&client, "next-name", "韦雨欣").await;
+    let start = Instant::now();
+    while text(&client, "makeup").await.contains("缺席") {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the undone skip stays on the make-up list"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 
     // Time from a command (through the API, by `rollcall ctl`) to the change on screen.
     let mut times = Vec::new();

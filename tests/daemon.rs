@@ -383,13 +383,12 @@ fn a_photo_day_with_the_virtual_camera_survives_a_cable_pull_a_correction_and_a_
 
     // The console: everyone but the absent student, who is the whole make-up list.
     let state = daemon.api().state();
-    let make_up: Vec<&str> = state["make_up"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(make_up, ["蒙晓彤"], "{state}");
+    let list: console::api::MakeUpList =
+        serde_json::from_value(daemon.api().get("/api/make-up")).unwrap();
+    let make_up: Vec<&str> = list.make_up.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(make_up, ["蒙晓彤"], "{list:?}");
+    assert_eq!(state["make_up_count"], 1);
+    assert_eq!(state["make_up_rev"], list.rev);
     assert_eq!(state["school_progress"], json!({"done": 5, "total": 6}));
     let log2 = daemon.terminate();
 

@@ -21,6 +21,7 @@
 //! symlink. On shutdown ([`Console::shutdown`]) the event streams end, so a stop is prompt
 //! whatever number of pages are open.
 
+pub mod api;
 pub mod view;
 
 use std::net::{IpAddr, SocketAddr};
@@ -36,7 +37,6 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use serde_json::json;
 use session::Command;
 use session::event::Event;
 use session::runner::{Rejected, Remote, Request as SessionRequest};
@@ -45,7 +45,7 @@ use tether::control;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-pub use view::View;
+pub use api::View;
 
 /// The session as last published.
 #[derive(Debug, Clone)]
@@ -131,6 +131,7 @@ pub fn router(console: Shared) -> Router {
         .route("/api/command", post(command))
         .route("/api/trigger", post(trigger))
         .route("/api/camera", get(camera))
+        .route("/api/make-up", get(make_up))
         .route("/api/search", get(search))
         .route("/api/photo/{frame}", get(photo))
         .route("/api/original/{frame}", get(original))
@@ -194,7 +195,13 @@ pub fn random_token() -> std::io::Result<String> {
 fn error(status: StatusCode, zh: &str, en: &str) -> Response {
     (
         status,
-        axum::Json(json!({ "error": { "zh": zh, "en": en } })),
+        axum::Json(api::Failure {
+            error: api::Message {
+                zh: zh.into(),
+                en: en.into(),
+                refused: false,
+            },
+        }),
     )
         .into_response()
 }
@@ -421,14 +428,19 @@ async fn command(
     let remote = console.remote.clone();
     let result = tokio::task::spawn_blocking(move || remote.command(request)).await;
     match result {
-        Ok(Ok(line)) => axum::Json(json!({ "ok": true, "line": line })).into_response(),
+        Ok(Ok(line)) => axum::Json(api::Recorded {
+            ok: true,
+            line,
+            diff: None,
+        })
+        .into_response(),
         Ok(Err(r)) => {
             let status = if r.refused {
                 StatusCode::CONFLICT
             } else {
                 StatusCode::SERVICE_UNAVAILABLE
             };
-            (status, axum::Json(json!({ "error": r }))).into_response()
+            (status, axum::Json(api::Failure { error: r.into() })).into_response()
         }
         Err(_) => error(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -462,16 +474,29 @@ async fn reload(console: Shared, state: State) -> Response {
     })
     .await;
     match task {
-        Ok(Ok((diff, line))) => {
-            axum::Json(json!({ "ok": true, "line": line, "diff": diff })).into_response()
-        }
-        Ok(Err(r)) => (StatusCode::CONFLICT, axum::Json(json!({ "error": r }))).into_response(),
+        Ok(Ok((diff, line))) => axum::Json(api::Recorded {
+            ok: true,
+            line,
+            diff,
+        })
+        .into_response(),
+        Ok(Err(r)) => (
+            StatusCode::CONFLICT,
+            axum::Json(api::Failure { error: r.into() }),
+        )
+            .into_response(),
         Err(_) => error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "内部错误",
             "internal error",
         ),
     }
+}
+
+/// The school's make-up list (the view carries only its size and revision).
+async fn make_up(AxumState(console): AxumState<Shared>) -> Response {
+    let snapshot = console.snapshot.borrow().clone();
+    axum::Json(view::make_up(&snapshot.state)).into_response()
 }
 
 #[derive(Debug, Deserialize)]
@@ -488,16 +513,20 @@ async fn search(
     };
     let snapshot = console.snapshot.borrow().clone();
     let state = &snapshot.state;
-    let found: Vec<_> = state
+    let found: Vec<api::Found> = state
         .search(&q.q)
         .into_iter()
         .take(20)
         .map(|s| {
             let r = &state.students[s].rec;
-            json!({
-                "key": r.key, "name": r.name, "class": r.class, "row": r.row,
-                "id": roster::id::mask(&r.id_text), "standing": state.standing(s).zh(),
-            })
+            api::Found {
+                key: r.key.clone(),
+                name: r.name.clone(),
+                class: r.class.clone(),
+                row: r.row,
+                id: roster::id::mask(&r.id_text),
+                standing: state.standing(s).zh().to_string(),
+            }
         })
         .collect();
     axum::Json(found).into_response()
@@ -587,7 +616,7 @@ async fn tether(console: &Console, request: control::Request) -> Option<control:
 
 async fn trigger(AxumState(console): AxumState<Shared>) -> Response {
     match tether(&console, control::Request::Trigger).await {
-        Some(control::Reply::Ok) => axum::Json(json!({ "ok": true })).into_response(),
+        Some(control::Reply::Ok) => axum::Json(api::Done { ok: true }).into_response(),
         Some(control::Reply::Error { .. }) => error(
             StatusCode::SERVICE_UNAVAILABLE,
             "相机正忙或正在停止，请稍后再按快门",

@@ -1,77 +1,15 @@
-//! What the page shows, as one JSON document built from the session state: who is next and
-//! after, the last frame with its verdict, the current class with every student's standing,
-//! progress, the make-up list. Sent whole on every change (a class is small), so a page that
-//! reconnects is right at once.
+//! Builds what the page shows ([`View`]) from the session state: who is next and after, the
+//! last frame with its verdict, the current class with every student's standing, progress, and
+//! the make-up list's size and revision. Sent whole on every change: it grows with the class,
+//! never with the school (the school-wide make-up list is [`make_up`], fetched when its
+//! revision changes), so a page that reconnects is right at once.
 
-use serde::Serialize;
+use std::hash::{Hash, Hasher};
+
 use session::State;
 use session::event::OutcomeVerdict;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Person {
-    pub key: String,
-    pub name: String,
-    pub class: String,
-    pub row: u32,
-    /// Masked ID.
-    pub id: String,
-    pub takes: usize,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Last {
-    pub frame: u64,
-    /// The student it went to (`None`: unassigned).
-    pub student: Option<String>,
-    /// `processing`, `pass`, `fail` or `error`.
-    pub verdict: String,
-    pub reasons: Vec<String>,
-    pub failed: Vec<String>,
-    pub photo: bool,
-    pub accepted: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Row {
-    pub key: String,
-    pub row: u32,
-    pub name: String,
-    pub id: String,
-    pub standing: session::Standing,
-    pub standing_zh: &'static str,
-    pub takes: usize,
-    pub next: bool,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Progress {
-    pub done: usize,
-    pub total: usize,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct View {
-    /// The journal line the view reflects; grows with every change.
-    pub seq: u64,
-    pub school: String,
-    pub class: Option<String>,
-    pub classes: Vec<String>,
-    pub next: Option<Person>,
-    pub then: Option<Person>,
-    pub last: Option<Last>,
-    /// The next student already has more frames than the shot limit.
-    pub shot_limit_hit: bool,
-    pub shot_limit: usize,
-    pub students: Vec<Row>,
-    pub class_progress: Progress,
-    pub school_progress: Progress,
-    pub make_up: Vec<session::status::MakeUp>,
-    pub frames: usize,
-    /// The last undoable action (for the undo button's title).
-    pub can_undo: Option<&'static str>,
-    /// The data disk's free space and the current problems (filing retried, frames set aside).
-    pub health: session::engine::Health,
-}
+use crate::api::{Last, MakeUpList, Person, Progress, Row, View};
 
 fn person(state: &State, s: usize) -> Person {
     let st = &state.students[s];
@@ -122,7 +60,7 @@ pub fn build(state: &State, health: session::engine::Health, shot_limit: usize) 
                     name: st.rec.name.clone(),
                     id: roster::id::mask(&st.rec.id_text),
                     standing,
-                    standing_zh: standing.zh(),
+                    standing_zh: standing.zh().to_string(),
                     takes: st.takes.len(),
                     next: state.cursor == Some(s),
                 }
@@ -148,6 +86,7 @@ pub fn build(state: &State, health: session::engine::Health, shot_limit: usize) 
     let shot_limit_hit = state
         .cursor
         .is_some_and(|s| state.students[s].takes.len() >= shot_limit);
+    let make_up = make_up(state);
     View {
         seq: state.seq,
         school: state.school.clone(),
@@ -161,9 +100,23 @@ pub fn build(state: &State, health: session::engine::Health, shot_limit: usize) 
         students,
         class_progress,
         school_progress,
-        make_up: session::status::status(state).make_up,
+        make_up_count: make_up.make_up.len(),
+        make_up_rev: make_up.rev,
         frames: state.frames.len(),
-        can_undo: state.last_undoable().map(|(_, what)| what),
+        can_undo: state.last_undoable().map(|(_, what)| what.to_string()),
         health,
+    }
+}
+
+/// The school's make-up list, with a revision that changes whenever the list does (the page
+/// asks for the list again only then).
+pub fn make_up(state: &State) -> MakeUpList {
+    let make_up = session::status::status(state).make_up;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    make_up.hash(&mut hasher);
+    MakeUpList {
+        seq: state.seq,
+        rev: hasher.finish(),
+        make_up,
     }
 }

@@ -11,9 +11,11 @@ function applyLang() {
   }
   document.getElementById('lang').textContent = lang === 'en' ? '中文' : 'EN';
   document.getElementById('search').placeholder = t('搜索姓名或扫描身份证号（/）', 'Search a name or scan an ID (/)');
+  makeUpRev = null; // its reasons are in the page's language: asked for again
   if (view) render(view);
 }
 let view = null;
+let makeUpRev = null; // the make-up list's revision on the page
 let heard = null; // the last frame whose verdict was announced
 const $ = (id) => document.getElementById(id);
 
@@ -131,14 +133,24 @@ function render(v) {
     tbody.appendChild(tr);
   }
   health(v.health);
-  const mk = $('makeup').tBodies[0];
-  mk.replaceChildren();
-  $('makeup-count').textContent = t(`（${v.make_up.length} 人）`, `(${v.make_up.length})`);
-  for (const m of v.make_up) {
-    const tr = document.createElement('tr');
-    cells(tr, [m.class, m.row, m.name, lang === 'en' ? STANDING_EN[m.standing] : m.reason]);
-    mk.appendChild(tr);
-  }
+  $('makeup-count').textContent = t(`（${v.make_up_count} 人）`, `(${v.make_up_count})`);
+  if (v.make_up_rev !== makeUpRev) makeUp(v.make_up_rev);
+}
+
+// The school's make-up list is not in every view (it grows with the school): it is asked for
+// when its revision changes.
+async function makeUp(rev) {
+  makeUpRev = rev;
+  try {
+    const list = await (await fetch('/api/make-up')).json();
+    const mk = $('makeup').tBodies[0];
+    mk.replaceChildren();
+    for (const m of list.make_up) {
+      const tr = document.createElement('tr');
+      cells(tr, [m.class, m.row, m.name, lang === 'en' ? STANDING_EN[m.standing] : m.reason]);
+      mk.appendChild(tr);
+    }
+  } catch (e) { makeUpRev = null; /* asked again with the next view */ }
 }
 
 function connect() {

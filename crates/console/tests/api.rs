@@ -231,7 +231,16 @@ async fn every_command_through_the_api() {
     assert_eq!(next(&v), "学生乙");
     let v = run(&w, json!({"command": "skip"})).await;
     assert_eq!(next(&v), "学生丙");
-    assert_eq!(v["make_up"][0]["name"], "学生乙");
+    let (status, _, bytes) = send(
+        &w,
+        Request::get("/api/make-up").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let list: console::api::MakeUpList = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(list.make_up[0].name, "学生乙");
+    assert_eq!(v["make_up_rev"], list.rev);
+    assert_eq!(v["make_up_count"], list.make_up.len());
     let v = run(&w, json!({"command": "jump", "student": "学生丁"})).await;
     assert_eq!(next(&v), "学生丁");
     let v = run(&w, json!({"command": "choose", "frame": 1})).await;

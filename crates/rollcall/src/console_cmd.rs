@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use console::{Console, Snapshot};
-use serde_json::{Value, json};
+use console::api::{ConsoleInfo, Done, Failure, MakeUpList, Recorded};
+use console::{Console, Snapshot, View};
 use session::Command;
 use session::runner::Remote;
 use tokio::sync::watch;
@@ -101,8 +101,12 @@ pub fn start(
         Some(t) => format!("{base}?token={t}"),
         None => base.clone(),
     };
-    let info = json!({ "url": url, "base": base, "token": token });
-    session::layout::write_atomic(&data.join(INFO), info.to_string().as_bytes())?;
+    let info = serde_json::to_vec(&ConsoleInfo {
+        url: url.clone(),
+        base: base.clone(),
+        token: token.clone(),
+    })?;
+    session::layout::write_atomic(&data.join(INFO), &info)?;
     let (publish, snapshot) = watch::channel(Arc::new(first));
     let stop = tokio_util::sync::CancellationToken::new();
     let console = Arc::new(Console {
@@ -165,11 +169,11 @@ pub enum ConsoleCommand {
 pub fn run(cmd: ConsoleCommand) -> Result<ExitCode> {
     let ConsoleCommand::Url { data } = cmd;
     let info = read_info(&data)?;
-    crate::emit(&format!("{}\n", info["url"].as_str().unwrap_or_default()))?;
+    crate::emit(&format!("{}\n", info.url))?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn read_info(data: &Path) -> Result<Value> {
+pub fn read_info(data: &Path) -> Result<ConsoleInfo> {
     let path = data.join(INFO);
     let text = std::fs::read_to_string(&path).with_context(|| {
         format!(
@@ -255,14 +259,8 @@ impl Client {
     /// Finds the console of the session in `data` (`console.json`) and asks for its CSRF token.
     pub fn connect(data: &Path) -> Result<Client> {
         let info = read_info(data)?;
-        let base = info["base"]
-            .as_str()
-            .ok_or_else(|| anyhow!("console.json has no address"))?
-            .trim_end_matches('/')
-            .to_string();
-        let cookie = info["token"]
-            .as_str()
-            .map(|t| format!("rollcall_token={t}"));
+        let base = info.base.trim_end_matches('/').to_string();
+        let cookie = info.token.map(|t| format!("rollcall_token={t}"));
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(std::time::Duration::from_secs(30)))
@@ -294,22 +292,43 @@ impl Client {
     }
 
     /// The console's view (`/api/state`).
-    pub fn state(&self) -> Result<Value> {
+    pub fn state(&self) -> Result<View> {
         self.get_json("/api/state")
     }
 
-    /// Any GET of the API as JSON (`/api/camera`, `/api/search?q=…`).
-    pub fn get_json(&self, path: &str) -> Result<Value> {
-        Ok(self.get(path)?.body_mut().read_json()?)
+    /// The school's make-up list (`/api/make-up`).
+    pub fn make_up(&self) -> Result<MakeUpList> {
+        self.get_json("/api/make-up")
+    }
+
+    /// The camera's status (`/api/camera`).
+    pub fn camera(&self) -> Result<tether::Status> {
+        self.get_json("/api/camera")
+    }
+
+    fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T> {
+        self.get(path)?
+            .body_mut()
+            .read_json()
+            .with_context(|| format!("the console's answer to {path} is not understood"))
     }
 
     /// An operator command (`/api/command`); the answer holds the journal line.
-    pub fn command(&self, command: &Command) -> Result<Value> {
+    pub fn command(&self, command: &Command) -> Result<Recorded> {
         self.post("/api/command", command)
     }
 
+    /// Presses the shutter of the tethered camera (`/api/trigger`).
+    pub fn trigger(&self) -> Result<Done> {
+        self.post("/api/trigger", &())
+    }
+
     /// A POST; an error carries the console's message in Chinese and English.
-    pub fn post(&self, path: &str, body: &impl serde::Serialize) -> Result<Value> {
+    fn post<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl serde::Serialize,
+    ) -> Result<T> {
         let mut req = self
             .agent
             .post(format!("{}{path}", self.base))
@@ -321,13 +340,15 @@ impl Client {
             .send_json(body)
             .context("控制台没有响应 / the console does not answer")?;
         let status = response.status();
-        let answer: Value = response.body_mut().read_json().unwrap_or(Value::Null);
         if status.is_success() {
-            Ok(answer)
-        } else {
-            let zh = answer["error"]["zh"].as_str().unwrap_or("");
-            let en = answer["error"]["en"].as_str().unwrap_or("");
-            bail!("{zh}\n  ({en}; HTTP {status})")
+            return response
+                .body_mut()
+                .read_json()
+                .with_context(|| format!("the console's answer to {path} is not understood"));
+        }
+        match response.body_mut().read_json::<Failure>() {
+            Ok(Failure { error }) => bail!("{}\n  ({}; HTTP {status})", error.zh, error.en),
+            Err(_) => bail!("控制台拒绝了请求 / the console refused the request (HTTP {status})"),
         }
     }
 }
@@ -344,7 +365,7 @@ pub fn ctl(a: CtlArgs) -> Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         Ctl::Trigger => {
-            let answer = client.post("/api/trigger", &json!({}))?;
+            let answer = client.trigger()?;
             crate::emit(&(serde_json::to_string_pretty(&answer)? + "\n"))?;
             return Ok(ExitCode::SUCCESS);
         }

@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use serde_json::{Value, json};
 use tether::demo::DemoFrame;
 
 use crate::console_cmd::Client;
@@ -170,7 +169,7 @@ impl Photographer {
     fn press(&mut self, client: &Client, shot: usize) -> Result<()> {
         match self {
             Photographer::Builtin => {
-                client.post("/api/trigger", &json!({}))?;
+                client.trigger()?;
             }
             Photographer::Virtual { dir, presses } => {
                 // The virtual camera "takes" the image a press file names.
@@ -255,11 +254,7 @@ pub fn run(a: DemoArgs) -> Result<ExitCode> {
     let child = command.spawn().context("cannot start rollcall daemon")?;
     let mut daemon = Daemon { child };
     let client = wait_for_console(&data, &mut daemon, &log_path)?;
-    let url = std::fs::read_to_string(data.join("console.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-        .and_then(|v| v["url"].as_str().map(String::from))
-        .unwrap_or_default();
+    let url = crate::console_cmd::read_info(&data)?.url;
     println!("控制台 / console: {url}");
     let desktop =
         std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
@@ -290,42 +285,31 @@ pub fn run(a: DemoArgs) -> Result<ExitCode> {
         }
         if shot == SKIP_AFTER {
             let view = client.state()?;
-            let name = view["next"]["name"].as_str().unwrap_or("").to_string();
+            let name = view.next.map(|p| p.name).unwrap_or_default();
             client.command(&session::Command::Skip { student: None })?;
             println!("跳过 / skip: {name} 缺席 (absent)");
         }
-        let before = client.state()?["frames"].as_u64().unwrap_or(0);
+        let before = u64::try_from(client.state()?.frames).unwrap_or(u64::MAX);
         photographer.press(&client, shot)?;
         let last = wait_for_verdict(&client, before + 1, &mut daemon)?;
-        let who = last["student"].as_str().unwrap_or("（未分配）");
-        match last["verdict"].as_str() {
-            Some("pass") => println!("第 {} 张 → {who}：合格 / pass", before + 1),
-            _ => {
-                let reasons: Vec<&str> = last["reasons"]
-                    .as_array()
-                    .map(|r| r.iter().filter_map(Value::as_str).collect())
-                    .unwrap_or_default();
-                println!(
-                    "第 {} 张 → {who}：不合格 / fail — {}",
-                    before + 1,
-                    reasons.join("；")
-                );
-            }
+        let who = last.student.as_deref().unwrap_or("（未分配）");
+        match last.verdict.as_str() {
+            "pass" => println!("第 {} 张 → {who}：合格 / pass", before + 1),
+            _ => println!(
+                "第 {} 张 → {who}：不合格 / fail — {}",
+                before + 1,
+                last.reasons.join("；")
+            ),
         }
         std::thread::sleep(pace);
     }
 
-    let view = client.state()?;
-    let make_up = view["make_up"].as_array().cloned().unwrap_or_default();
+    let make_up = client.make_up()?.make_up;
     println!("补拍名单 / make-up list（{} 人）:", make_up.len());
     for m in &make_up {
         println!(
             "  {} 第{}行 {} {}  {}",
-            m["class"].as_str().unwrap_or(""),
-            m["row"],
-            m["name"].as_str().unwrap_or(""),
-            m["id"].as_str().unwrap_or(""),
-            m["reason"].as_str().unwrap_or("")
+            m.class, m.row, m.name, m.id, m.reason
         );
     }
     println!(
@@ -402,27 +386,30 @@ fn wait_for_console(data: &Path, daemon: &mut Daemon, log: &Path) -> Result<Clie
 fn wait_for_camera(client: &Client) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let camera = client.get_json("/api/camera").unwrap_or(Value::Null);
-        if camera["state"] == "connected" {
+        let camera = client.camera();
+        if let Ok(tether::Status::Connected { .. }) = camera {
             return Ok(());
         }
         if Instant::now() > deadline {
-            bail!("the demo camera did not connect: {camera}");
+            bail!("the demo camera did not connect: {camera:?}");
         }
         std::thread::sleep(Duration::from_millis(100));
     }
 }
 
-fn wait_for_verdict(client: &Client, frames: u64, daemon: &mut Daemon) -> Result<Value> {
+fn wait_for_verdict(
+    client: &Client,
+    frames: u64,
+    daemon: &mut Daemon,
+) -> Result<console::api::Last> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let view = client.state()?;
-        if view["frames"].as_u64().unwrap_or(0) >= frames
-            && view["last"]["verdict"]
-                .as_str()
-                .is_some_and(|v| v != "processing")
+        if u64::try_from(view.frames).unwrap_or(u64::MAX) >= frames
+            && let Some(last) = view.last
+            && last.verdict != "processing"
         {
-            return Ok(view["last"].clone());
+            return Ok(last);
         }
         if !daemon.running() {
             bail!("rollcall daemon stopped");

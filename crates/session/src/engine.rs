@@ -101,7 +101,7 @@ impl Default for Settings {
 
 /// Something the operator must know that is not a journal event: the data disk, filing that
 /// waits for a retry, frames set aside. Shown by the console and `session status`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Health {
     /// Free bytes on the data folder's disk (`None`: could not be read).
     pub free_bytes: Option<u64>,
@@ -113,14 +113,14 @@ pub struct Health {
 }
 
 /// One current problem, in both languages.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Problem {
     pub kind: ProblemKind,
     pub zh: String,
     pub en: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProblemKind {
     /// `output/` or `originals/` could not be brought in line with the journal; retried.

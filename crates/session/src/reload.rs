@@ -1,12 +1,12 @@
 //! What a roster reload changes: corrected names and IDs (whose photos get renamed), new rows,
 //! and removed rows (whose photos are kept and reported, never deleted).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::event::StudentRecord;
 use crate::state::State;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RosterDiff {
     /// Students whose ID or name changed: (key, old file stem, new file stem, has a photo).
     pub corrected: Vec<Correction>,
@@ -18,7 +18,7 @@ pub struct RosterDiff {
     pub removed: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Correction {
     pub key: String,
     pub name: String,

@@ -167,7 +167,7 @@ pub enum Request {
 }
 
 /// Why a command was not recorded: the refusal or failure, in Chinese and English.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Rejected {
     pub zh: String,
     pub en: String,

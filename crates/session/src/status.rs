@@ -18,7 +18,7 @@ pub struct ClassStatus {
     pub unnamed: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct MakeUp {
     pub class: String,
     pub row: u32,

@@ -1,0 +1,160 @@
+//! The console's wire types: what the server sends and every client (the page, `rollcall ctl`,
+//! the demo, the tests) reads, Serialize and Deserialize on both ends. Requests are
+//! [`session::Command`] (`POST /api/command`) and [`tether::control`]'s for the camera.
+//!
+//! - `GET /api/state`, and each `view` event of `GET /api/events`: [`View`], bounded by the
+//!   current class;
+//! - `GET /api/make-up`: [`MakeUpList`], the whole school's, asked for when
+//!   [`View::make_up_rev`] changes;
+//! - `POST /api/command`: [`Recorded`], or [`Failure`] with 409 (refused) / 503 (not recorded);
+//! - `GET /api/search?q=`: a list of [`Found`];
+//! - `GET /api/camera`: [`tether::Status`]; `POST /api/trigger`: [`Done`] or [`Failure`];
+//! - `<DATA>/console.json`: [`ConsoleInfo`], where a running console is reached.
+
+use serde::{Deserialize, Serialize};
+use session::event::Line;
+use session::reload::RosterDiff;
+use session::runner::Rejected;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub key: String,
+    pub name: String,
+    pub class: String,
+    pub row: u32,
+    /// Masked ID.
+    pub id: String,
+    pub takes: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Last {
+    pub frame: u64,
+    /// The student it went to (`None`: unassigned).
+    pub student: Option<String>,
+    /// `processing`, `pass`, `fail` or `error`.
+    pub verdict: String,
+    pub reasons: Vec<String>,
+    pub failed: Vec<String>,
+    pub photo: bool,
+    pub accepted: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Row {
+    pub key: String,
+    pub row: u32,
+    pub name: String,
+    pub id: String,
+    pub standing: session::Standing,
+    pub standing_zh: String,
+    pub takes: usize,
+    pub next: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    pub done: usize,
+    pub total: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct View {
+    /// The journal line the view reflects; grows with every change.
+    pub seq: u64,
+    pub school: String,
+    pub class: Option<String>,
+    pub classes: Vec<String>,
+    pub next: Option<Person>,
+    pub then: Option<Person>,
+    pub last: Option<Last>,
+    /// The next student already has more frames than the shot limit.
+    pub shot_limit_hit: bool,
+    pub shot_limit: usize,
+    pub students: Vec<Row>,
+    pub class_progress: Progress,
+    pub school_progress: Progress,
+    /// How many students of the school are on the make-up list.
+    pub make_up_count: usize,
+    /// Changes whenever the make-up list does: then `GET /api/make-up` has the list.
+    pub make_up_rev: u64,
+    pub frames: usize,
+    /// The last undoable action (for the undo button's title).
+    pub can_undo: Option<String>,
+    /// The data disk's free space and the current problems (filing retried, frames set aside).
+    pub health: session::engine::Health,
+}
+
+/// The school's make-up list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MakeUpList {
+    /// The journal line it reflects.
+    pub seq: u64,
+    /// The same as [`View::make_up_rev`] for the same list.
+    pub rev: u64,
+    pub make_up: Vec<session::status::MakeUp>,
+}
+
+/// A command was recorded: its journal line (and, for a reload, what changed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recorded {
+    pub ok: bool,
+    pub line: Line,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff: Option<RosterDiff>,
+}
+
+/// An action without a journal line succeeded (the shutter was pressed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Done {
+    pub ok: bool,
+}
+
+/// Why a request was not served, in both languages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    pub error: Message,
+}
+
+/// A message for the operator; `refused` when the state did not allow the command (as opposed
+/// to a failure to record it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub zh: String,
+    pub en: String,
+    #[serde(default)]
+    pub refused: bool,
+}
+
+impl From<Rejected> for Message {
+    fn from(r: Rejected) -> Message {
+        Message {
+            zh: r.zh,
+            en: r.en,
+            refused: r.refused,
+        }
+    }
+}
+
+/// One student found by the search box.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Found {
+    pub key: String,
+    pub name: String,
+    pub class: String,
+    pub row: u32,
+    /// Masked ID.
+    pub id: String,
+    /// In Chinese (待拍, 已拍…).
+    pub standing: String,
+}
+
+/// Where a running console is reached (`<DATA>/console.json`, owner-only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsoleInfo {
+    /// The address to open in a browser (with the token when one is needed).
+    pub url: String,
+    /// The address without the token.
+    pub base: String,
+    pub token: Option<String>,
+}
