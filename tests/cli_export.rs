@@ -8,17 +8,9 @@ mod common;
 use common::*;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::Value;
-
-fn rollcall(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rollcall"))
-        .env_remove("RUST_LOG")
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 /// Debian's python3, which has openpyxl from the system packages (scripts/setup).
 fn python(script: &str, args: &[&Path]) -> String {
@@ -68,19 +60,14 @@ fn a_school_is_packed_verified_and_read_back_by_other_tools() {
     )
     .unwrap();
     let d = data.to_str().unwrap();
-    ok(&rollcall(&[
-        "session",
-        "start",
-        d,
-        school_dir.to_str().unwrap(),
-    ]));
+    ok(&run(&["session", "start", d, school_dir.to_str().unwrap()]));
     let spool = tmp.path().join("spool");
     std::fs::create_dir_all(&spool).unwrap();
     let frames = repo().join("crates/pipeline/tests/data/pd/frames");
     for f in ["IMG_1007.JPG", "IMG_1021.JPG"] {
         std::fs::copy(frames.join(f), spool.join(f)).unwrap();
     }
-    ok(&rollcall(&[
+    ok(&run(&[
         "session",
         "run",
         d,
@@ -90,11 +77,11 @@ fn a_school_is_packed_verified_and_read_back_by_other_tools() {
     ]));
 
     // Before packing the class sheet is missing; pack writes it, verifies, zips.
-    let v = rollcall(&["verify", d, "--json"]);
+    let v = run(&["verify", d, "--json"]);
     assert_eq!(v.status.code(), Some(1));
     let report: Value = serde_json::from_slice(&v.stdout).unwrap();
     assert_eq!(report[0]["defects"][0]["code"], "missing_sheet");
-    let packed: Value = serde_json::from_str(&ok(&rollcall(&[
+    let packed: Value = serde_json::from_str(&ok(&run(&[
         "pack",
         d,
         "--school",
@@ -104,7 +91,7 @@ fn a_school_is_packed_verified_and_read_back_by_other_tools() {
     .unwrap();
     assert_eq!(packed[0]["files"], 3);
     assert_eq!(packed[0]["complete"], true);
-    ok(&rollcall(&["verify", d]));
+    ok(&run(&["verify", d]));
 
     let school_out = data.join("output/梧州市测试中学");
     let mut want = BTreeMap::new();
@@ -157,12 +144,12 @@ fn a_school_is_packed_verified_and_read_back_by_other_tools() {
     assert_eq!(from_python.len(), want.len());
 
     // Same content, same bytes.
-    ok(&rollcall(&["pack", d, "--school", "梧州市测试中学"]));
+    ok(&run(&["pack", d, "--school", "梧州市测试中学"]));
     assert_eq!(std::fs::read(&zip).unwrap(), first);
 
     // GBK names, for old Windows tools: Python decoding them as cp936 sees the same names.
     let gbk_dir = tmp.path().join("gbk");
-    ok(&rollcall(&[
+    ok(&run(&[
         "pack",
         d,
         "--school",
@@ -205,11 +192,11 @@ fn a_school_is_packed_verified_and_read_back_by_other_tools() {
 
     // A stray file is found.
     std::fs::write(school_out.join("初二(3)班/IMG_0001.JPG"), b"stray").unwrap();
-    let v = rollcall(&["verify", d, "--json"]);
+    let v = run(&["verify", d, "--json"]);
     assert_eq!(v.status.code(), Some(1));
     let report: Value = serde_json::from_slice(&v.stdout).unwrap();
     assert_eq!(report[0]["defects"][0]["code"], "extra_file");
-    let refused = rollcall(&["pack", d, "--school", "梧州市测试中学"]);
+    let refused = run(&["pack", d, "--school", "梧州市测试中学"]);
     assert_eq!(refused.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("未打包"));
     std::fs::remove_file(school_out.join("初二(3)班/IMG_0001.JPG")).unwrap();
@@ -218,8 +205,7 @@ fn a_school_is_packed_verified_and_read_back_by_other_tools() {
     // holds every pack.
     let ledger = std::fs::read_to_string(data.join("submissions.jsonl")).unwrap();
     assert_eq!(ledger.lines().count(), 3);
-    let plan: Value =
-        serde_json::from_str(&ok(&rollcall(&["submit", "plan", d, "--json"]))).unwrap();
+    let plan: Value = serde_json::from_str(&ok(&run(&["submit", "plan", d, "--json"]))).unwrap();
     let items = plan["items"].as_array().unwrap();
     assert_eq!(items[0]["kind"], "daily");
     assert_eq!(items[0]["schools"][0][0], "梧州市测试中学");
@@ -227,7 +213,7 @@ fn a_school_is_packed_verified_and_read_back_by_other_tools() {
 
     // A walk-in is photographed and appears at the end of the class sheet.
     let c = with_check_digit("45040320120303003");
-    ok(&rollcall(&[
+    ok(&run(&[
         "session",
         "add",
         d,
@@ -239,7 +225,7 @@ fn a_school_is_packed_verified_and_read_back_by_other_tools() {
         &c,
     ]));
     std::fs::copy(frames.join("IMG_1014.JPG"), spool.join("IMG_1014.JPG")).unwrap();
-    ok(&rollcall(&[
+    ok(&run(&[
         "session",
         "run",
         d,
@@ -247,7 +233,7 @@ fn a_school_is_packed_verified_and_read_back_by_other_tools() {
         spool.to_str().unwrap(),
         "--until-idle",
     ]));
-    ok(&rollcall(&["pack", d, "--school", "梧州市测试中学"]));
+    ok(&run(&["pack", d, "--school", "梧州市测试中学"]));
     let rows = sheet_rows(&school_out.join("初二(3)班/初二(3)班.xlsx"));
     assert_eq!(rows.len(), 4);
     assert_eq!(rows[3][1], "插班生");
@@ -260,7 +246,7 @@ fn a_school_is_packed_verified_and_read_back_by_other_tools() {
 
     // Printables.
     let html = tmp.path().join("list.html");
-    ok(&rollcall(&[
+    ok(&run(&[
         "print",
         d,
         "class-list",

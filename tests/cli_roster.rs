@@ -2,23 +2,13 @@
 //! `rollcall roster check` as a user runs it: the real binary on real files, exit statuses,
 //! the JSON document, the problems sheet, languages and bad input.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use std::path::PathBuf;
+use std::process::Output;
+
+use common::{repo, run};
 use serde_json::Value;
-
-fn rollcall(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rollcall"))
-        .args(args)
-        .env_remove("ROLLCALL_LANG")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run rollcall")
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn demo() -> String {
     repo().join("demo/rosters").to_string_lossy().into_owned()
@@ -29,20 +19,12 @@ fn stdout(o: &Output) -> String {
 }
 
 fn fixture_rosters() -> Option<PathBuf> {
-    let dir = repo().join("../shared/fixtures/rosters");
-    if dir.join("truth.json").exists() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI must have ../shared beside the checkout"
-    );
-    None
+    testkit::shared_fixtures().map(|d| d.join("rosters"))
 }
 
 #[test]
 fn demo_roster_report_in_chinese_with_errors_exits_1() {
-    let out = rollcall(&["roster", "check", &demo(), "--as-of", "2026-09-01"]);
+    let out = run(&["roster", "check", &demo(), "--as-of", "2026-09-01"]);
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -61,7 +43,7 @@ fn demo_roster_report_in_chinese_with_errors_exits_1() {
 
 #[test]
 fn english_on_request() {
-    let out = rollcall(&[
+    let out = run(&[
         "--lang",
         "en",
         "roster",
@@ -78,7 +60,7 @@ fn english_on_request() {
 
 #[test]
 fn json_document_has_the_promised_shape() {
-    let out = rollcall(&[
+    let out = run(&[
         "roster",
         "check",
         &demo(),
@@ -127,7 +109,7 @@ fn clean_roster_exits_0_and_warnings_are_allowed() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("一年级1班.csv");
     std::fs::write(&file, "姓名,身份证号码\n李 光艳,45048120160327062x\n").unwrap();
-    let out = rollcall(&[
+    let out = run(&[
         "roster",
         "check",
         file.to_str().unwrap(),
@@ -160,7 +142,7 @@ fn unreadable_input_exits_2_and_still_reports_the_rest() {
     )
     .unwrap();
     std::fs::write(dir.path().join("~$一班.xlsx"), b"lock file").unwrap();
-    let out = rollcall(&[
+    let out = run(&[
         "roster",
         "check",
         dir.path().to_str().unwrap(),
@@ -179,16 +161,16 @@ fn unreadable_input_exits_2_and_still_reports_the_rest() {
 
 #[test]
 fn usage_errors_and_missing_paths_exit_2() {
-    let out = rollcall(&["roster", "check"]);
+    let out = run(&["roster", "check"]);
     assert_eq!(out.status.code(), Some(2));
-    let out = rollcall(&["roster", "check", "/no/such/roster.xlsx"]);
+    let out = run(&["roster", "check", "/no/such/roster.xlsx"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/no/such/roster.xlsx"), "{err}");
-    let out = rollcall(&["roster", "check", &demo(), "--as-of", "2026-13-01"]);
+    let out = run(&["roster", "check", &demo(), "--as-of", "2026-13-01"]);
     assert_eq!(out.status.code(), Some(2));
     let empty = tempfile::tempdir().unwrap();
-    let out = rollcall(&["roster", "check", empty.path().to_str().unwrap()]);
+    let out = run(&["roster", "check", empty.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -197,7 +179,7 @@ fn problems_sheet_is_written_with_text_ids() {
     use calamine::{Data, Reader, Xlsx};
     let dir = tempfile::tempdir().unwrap();
     let out_file = dir.path().join("问题名单.xlsx");
-    let out = rollcall(&[
+    let out = run(&[
         "roster",
         "check",
         &demo(),
@@ -235,7 +217,7 @@ fn the_development_rosters_give_the_expected_counts() {
     .collect();
     let mut args = vec!["roster", "check", "--json", "--as-of", "2026-09-01"];
     args.extend(files.iter().map(String::as_str));
-    let out = rollcall(&args);
+    let out = run(&args);
     assert_eq!(out.status.code(), Some(1));
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     let truth: Value =

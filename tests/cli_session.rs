@@ -6,13 +6,12 @@ mod common;
 
 use common::*;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
 fn rollcall(args: &[&str], data: &Path) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_rollcall"));
-    c.env_remove("RUST_LOG");
+    let mut c = common::rollcall();
     let mut all: Vec<std::ffi::OsString> = Vec::new();
     for (i, a) in args.iter().enumerate() {
         all.push(a.into());

@@ -37,14 +37,6 @@ fn wait_for_port(port: u16) {
     }
 }
 
-fn rollcall(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_rollcall"))
-        .env_remove("RUST_LOG")
-        .args(args)
-        .output()
-        .unwrap()
-}
-
 fn serve(data: &Path, spool: &Path, port: u16) -> Child {
     let child = Command::new(env!("CARGO_BIN_EXE_rollcall"))
         .env_remove("RUST_LOG")
@@ -132,7 +124,7 @@ async fn the_console_follows_the_session_in_a_real_browser() {
     let spool = tmp.path().join("spool");
     std::fs::create_dir_all(&spool).unwrap();
     let roster = repo().join("demo/rosters/梧州市示例中学");
-    let out = rollcall(&[
+    let out = run(&[
         "session",
         "start",
         data.to_str().unwrap(),
@@ -224,11 +216,11 @@ async fn the_console_follows_the_session_in_a_real_browser() {
     let d = data.to_str().unwrap();
     for _ in 0..5 {
         let t = Instant::now();
-        assert!(rollcall(&["ctl", d, "skip"]).status.success());
+        assert!(run(&["ctl", d, "skip"]).status.success());
         wait_text(&client, "next-name", "莫家俊").await;
         times.push(t.elapsed());
         let t = Instant::now();
-        assert!(rollcall(&["ctl", d, "undo"]).status.success());
+        assert!(run(&["ctl", d, "undo"]).status.success());
         wait_text(&client, "next-name", "韦雨欣").await;
         times.push(t.elapsed());
     }
@@ -245,7 +237,7 @@ async fn the_console_follows_the_session_in_a_real_browser() {
     wait_text(&client, "conn", "重连").await;
     let mut server = serve(&data, &spool, port);
     wait_text(&client, "conn", "已连接").await;
-    assert!(rollcall(&["ctl", d, "skip"]).status.success());
+    assert!(run(&["ctl", d, "skip"]).status.success());
     wait_text(&client, "next-name", "莫家俊").await;
     // And its commands still work (a new server has a new CSRF token).
     press(&client, 'u').await;

@@ -3,16 +3,8 @@
 //! naively (generated here), a reload with such a file, and the peak memory they cost.
 //! One test in this binary, so the children's peak memory is this test's alone.
 
-use std::process::Command;
-
-fn rollcall(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_rollcall"))
-        .args(args)
-        .env_remove("ROLLCALL_LANG")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run rollcall")
-}
+mod common;
+use common::run;
 
 #[test]
 fn workbook_bombs_are_refused_within_500_mb_and_a_reload_with_one_is_refused() {
@@ -35,7 +27,7 @@ fn workbook_bombs_are_refused_within_500_mb_and_a_reload_with_one_is_refused() {
         assert!(bytes.len() < 10 << 20, "{name}: a file of at most 10 MB");
         let path = dir.path().join(name);
         std::fs::write(&path, bytes).unwrap();
-        let out = rollcall(&["roster", "check", path.to_str().unwrap(), "--json"]);
+        let out = run(&["roster", "check", path.to_str().unwrap(), "--json"]);
         // 2: a file could not be read (documented in `rollcall roster check --help`).
         assert_eq!(
             out.status.code(),
@@ -82,7 +74,7 @@ fn workbook_bombs_are_refused_within_500_mb_and_a_reload_with_one_is_refused() {
         ),
     )
     .unwrap();
-    let out = rollcall(&[
+    let out = run(&[
         "session",
         "start",
         data.to_str().unwrap(),
@@ -97,7 +89,7 @@ fn workbook_bombs_are_refused_within_500_mb_and_a_reload_with_one_is_refused() {
     let before = std::fs::read(&journal).unwrap();
     let bomb = dir.path().join("名册.xlsx");
     std::fs::write(&bomb, hostile::xlsx_far_corner()).unwrap();
-    let out = rollcall(&[
+    let out = run(&[
         "session",
         "reload",
         data.to_str().unwrap(),

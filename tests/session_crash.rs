@@ -8,16 +8,10 @@ mod common;
 use common::*;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-
-fn rollcall() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_rollcall"));
-    c.env_remove("RUST_LOG");
-    c
-}
 
 /// The frames of the test, in shooting order: passes and failures mixed, each with distinct
 /// bytes (a trailer after the JPEG's end marker changes the hash, not the picture).

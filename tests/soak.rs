@@ -10,6 +10,7 @@
 //! `ROLLCALL_SOAK_FRAMES` sets the number of frames (300 here; `scripts/soak --long`: 1,000).
 
 mod common;
+use common::rollcall;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,10 +22,6 @@ use sha2::{Digest, Sha256};
 
 const SCHOOL: &str = "梧州市耐久测试小学";
 const CLASS_SIZE: usize = 40;
-
-fn rollcall() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_rollcall"))
-}
 
 /// A small deterministic generator (xorshift): the same seed, the same photo day.
 struct Rng(u64);

@@ -1,10 +1,23 @@
 //! Helpers shared by the end-to-end tests: where the repository is, a command's output checked,
 //! a folder read as a tree.
-#![allow(dead_code)] // each test file uses a part
+#![allow(dead_code, unused_imports)] // each test file uses a part
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Command, Output};
+
+/// The rollcall binary under test, in a clean environment (no `RUST_LOG`, no `ROLLCALL_LANG`):
+/// what it prints is what a user sees.
+pub fn rollcall() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_rollcall"));
+    c.env_remove("RUST_LOG").env_remove("ROLLCALL_LANG");
+    c
+}
+
+/// Runs rollcall with `args` to its end.
+pub fn run(args: &[&str]) -> Output {
+    rollcall().args(args).output().expect("run rollcall")
+}
 
 /// The repository's root.
 pub fn repo() -> PathBuf {
@@ -61,32 +74,18 @@ pub fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
-/// An 18-character ID number: the 17 digits given and their check digit (ISO 7064 MOD 11-2,
-/// computed here independently of the roster crate).
-pub fn with_check_digit(first17: &str) -> String {
-    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = first17
-        .bytes()
-        .zip(W)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
-    let check = b"10X98765432"[(sum % 11) as usize] as char;
-    format!("{first17}{check}")
-}
+pub use testkit::with_check_digit;
 
 /// libgphoto2's virtual camera (scripts/build-vcamera): its iolibs folder, or `None` off CI
 /// when it has not been built (the test is then skipped, saying so).
 pub fn vcamera_iolibs() -> Option<PathBuf> {
     let dir = repo().join("target/vcamera/iolibs");
-    if dir.join("vusb.so").exists() {
-        return dir.canonicalize().ok();
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI must build the virtual camera first (scripts/build-vcamera)"
-    );
-    eprintln!("skipping: run scripts/build-vcamera to test against the virtual camera");
-    None
+    testkit::require(
+        dir.join("vusb.so").exists(),
+        "libgphoto2's virtual camera is not built (scripts/build-vcamera)",
+    )
+    .then(|| dir.canonicalize().ok())
+    .flatten()
 }
 
 /// The photographer presses the shutter of the virtual camera: press number `n`, a file in

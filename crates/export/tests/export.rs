@@ -12,9 +12,8 @@ use export::plan::{self, Kind, Progress, Submission};
 use export::sheet::{self, WalkIn};
 use export::verify::{self, Code, Expected, Facts, Found, Student};
 
-fn id(first17: &str) -> String {
-    format!("{first17}{}", roster::id::check_char(first17).unwrap())
-}
+/// The 17 digits and their check digit, computed independently of the roster crate.
+use testkit::with_check_digit as id;
 
 fn roster_csv(csv: &str) -> roster::Roster {
     roster::load(

@@ -5,7 +5,7 @@
 mod common;
 
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -34,11 +34,13 @@ fn sources(engine: &session::Engine) -> Vec<String> {
 }
 
 /// Runs a session on its own thread until `stop`; every journal line comes out of the channel
-/// with the moment it was reported.
+/// with the moment it was reported. Returns once the runner watches the spool and has made its
+/// first scan (its first heartbeat): no sleep stands in for readiness.
 #[allow(clippy::type_complexity)]
 fn spawn(
     engine: session::Engine,
     spool: std::path::PathBuf,
+    mut options: RunOptions,
 ) -> (
     Arc<AtomicBool>,
     mpsc::Receiver<(Instant, Event)>,
@@ -46,11 +48,13 @@ fn spawn(
 ) {
     let stop = Arc::new(AtomicBool::new(false));
     let (tx, rx) = mpsc::channel();
+    let beat = Arc::new(AtomicU64::new(u64::MAX));
+    options.heartbeat = Some(Arc::clone(&beat));
     let handle = {
         let stop = Arc::clone(&stop);
         thread::spawn(move || {
             let mut engine = engine;
-            let summary = runner::run(&mut engine, &spool, &options(false), &stop, &mut |_, n| {
+            let summary = runner::run(&mut engine, &spool, &options, &stop, &mut |_, n| {
                 if let Notice::Recorded(line) = n {
                     let _ = tx.send((Instant::now(), line.event));
                 }
@@ -59,6 +63,13 @@ fn spawn(
             (engine, summary)
         })
     };
+    while beat.load(Ordering::Relaxed) == u64::MAX {
+        assert!(
+            !handle.is_finished(),
+            "the runner stopped before its first turn"
+        );
+        thread::sleep(Duration::from_millis(5));
+    }
     (stop, rx, handle)
 }
 
@@ -68,8 +79,7 @@ fn a_burst_is_taken_in_arrival_order_and_temporary_files_are_ignored() {
     let engine = create(&dir.path().join("data"), &rows(1, 3));
     let spool = dir.path().join("spool");
     std::fs::create_dir_all(&spool).unwrap();
-    let (stop, rx, handle) = spawn(engine, spool.clone());
-    thread::sleep(Duration::from_millis(300));
+    let (stop, rx, handle) = spawn(engine, spool.clone(), options(false));
     std::fs::write(spool.join("half.jpg.part"), b"partial").unwrap();
     std::fs::write(spool.join(".hidden.jpg"), b"hidden").unwrap();
     std::fs::write(spool.join("x.tmp"), b"temp").unwrap();
@@ -144,7 +154,17 @@ fn frames_dropped_while_running_are_seen_and_a_growing_file_waits() {
     let given =
         std::path::PathBuf::from(up).join(dir.path().join("spool-link").strip_prefix("/").unwrap());
     assert!(given.is_relative() && given.is_dir());
-    let (stop, rx, handle) = spawn(engine, given.clone());
+    // No safety-net rescan within the test, and no file settles by its size alone: whatever is
+    // taken is taken by its file-system event.
+    let (stop, rx, handle) = spawn(
+        engine,
+        given.clone(),
+        RunOptions {
+            rescan: Duration::from_secs(3600),
+            settle: Duration::from_secs(3600),
+            ..options(false)
+        },
+    );
     let arrived = |rx: &mpsc::Receiver<(Instant, Event)>| loop {
         let (at, ev) = rx.recv_timeout(Duration::from_secs(10)).expect("an event");
         if let Event::FrameArrived { source, .. } = ev {
@@ -152,38 +172,27 @@ fn frames_dropped_while_running_are_seen_and_a_growing_file_waits() {
         }
     };
 
-    // Written elsewhere and renamed in, as `rollcall tether` does: taken at once (once the
-    // runner has made its first scan).
-    thread::sleep(Duration::from_millis(300));
+    // Written elsewhere and renamed in, as `rollcall tether` does: taken by its rename event.
     let tmp = dir.path().join("a.jpg");
     std::fs::write(&tmp, b"renamed in").unwrap();
-    let t0 = Instant::now();
     std::fs::rename(&tmp, spool.join("a.jpg")).unwrap();
-    let (at, source) = arrived(&rx);
+    let (_, source) = arrived(&rx);
     assert_eq!(source, "a.jpg");
-    // Seen by its file-system event, not by the 2-second rescan (which would also leave it
-    // alone until it is 2 s old).
-    assert!(
-        at.duration_since(t0) < Duration::from_secs(1),
-        "{:?}",
-        at.duration_since(t0)
-    );
 
-    // Written in place, slowly: not taken while it grows.
+    // Written in place, slowly: not taken while it grows, taken when it is closed.
     let mut f = std::fs::File::create(spool.join("b.jpg")).unwrap();
-    let started = Instant::now();
     for _ in 0..6 {
         f.write_all(b"some more bytes ").unwrap();
         f.flush().unwrap();
         thread::sleep(Duration::from_millis(100));
+        let early = rx
+            .try_iter()
+            .find(|(_, ev)| matches!(ev, Event::FrameArrived { .. }));
+        assert!(early.is_none(), "taken while growing: {early:?}");
     }
     drop(f);
-    let (at, source) = arrived(&rx);
+    let (_, source) = arrived(&rx);
     assert_eq!(source, "b.jpg");
-    assert!(
-        at.duration_since(started) >= Duration::from_millis(550),
-        "taken while growing"
-    );
 
     stop.store(true, Ordering::Relaxed);
     let (engine, _) = handle.join().unwrap();
