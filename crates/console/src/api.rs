@@ -110,30 +110,11 @@ pub struct Done {
     pub ok: bool,
 }
 
-/// Why a request was not served, in both languages.
+/// Why a request was not served: the message in both languages, and `refused` when the state
+/// did not allow the command (as opposed to a failure to record it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failure {
-    pub error: Message,
-}
-
-/// A message for the operator; `refused` when the state did not allow the command (as opposed
-/// to a failure to record it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Message {
-    pub zh: String,
-    pub en: String,
-    #[serde(default)]
-    pub refused: bool,
-}
-
-impl From<Rejected> for Message {
-    fn from(r: Rejected) -> Message {
-        Message {
-            zh: r.zh,
-            en: r.en,
-            refused: r.refused,
-        }
-    }
+    pub error: Rejected,
 }
 
 /// One student found by the search box.

@@ -196,9 +196,8 @@ fn error(status: StatusCode, zh: &str, en: &str) -> Response {
     (
         status,
         axum::Json(api::Failure {
-            error: api::Message {
-                zh: zh.into(),
-                en: en.into(),
+            error: Rejected {
+                text: bilingual::Text::new(zh, en),
                 refused: false,
             },
         }),
@@ -396,8 +395,7 @@ async fn events(AxumState(console): AxumState<Shared>) -> impl IntoResponse {
 
 fn refused(zh: String, en: String) -> Rejected {
     Rejected {
-        zh,
-        en,
+        text: bilingual::Text::new(zh, en),
         refused: true,
     }
 }
@@ -440,7 +438,7 @@ async fn command(
             } else {
                 StatusCode::SERVICE_UNAVAILABLE
             };
-            (status, axum::Json(api::Failure { error: r.into() })).into_response()
+            (status, axum::Json(api::Failure { error: r })).into_response()
         }
         Err(_) => error(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -480,11 +478,7 @@ async fn reload(console: Shared, state: State) -> Response {
             diff,
         })
         .into_response(),
-        Ok(Err(r)) => (
-            StatusCode::CONFLICT,
-            axum::Json(api::Failure { error: r.into() }),
-        )
-            .into_response(),
+        Ok(Err(r)) => (StatusCode::CONFLICT, axum::Json(api::Failure { error: r })).into_response(),
         Err(_) => error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "内部错误",

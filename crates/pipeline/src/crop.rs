@@ -3,6 +3,7 @@
 //! inside their windows — with small roll levelled. Rendering warps the rotated crop at twice the
 //! output resolution and resizes it with a Lanczos filter (fast_image_resize, SIMD).
 
+use bilingual::Text;
 use fast_image_resize::images::Image;
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use serde::Serialize;
@@ -32,8 +33,9 @@ pub struct Placement {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CropFailure {
     pub check: &'static str,
-    pub zh: &'static str,
-    pub en: &'static str,
+    /// `zh` and `en` beside `check` in the JSON.
+    #[serde(flatten)]
+    pub text: Text,
 }
 
 impl Placement {
@@ -70,15 +72,19 @@ pub fn solve(m: &Measures, frame: &Frame, profile: &Profile) -> Result<Placement
     if m.roll_deg.abs() > profile.max_roll_deg {
         return Err(CropFailure {
             check: "roll",
-            zh: "头部倾斜，请摆正头部",
-            en: "head tilted: hold the head straight",
+            text: Text::new(
+                "头部倾斜，请摆正头部",
+                "head tilted: hold the head straight",
+            ),
         });
     }
     if m.hair_cut_by_frame {
         return Err(CropFailure {
             check: "head_top",
-            zh: "头顶超出画面，请降低相机或后退",
-            en: "top of the head outside the frame: lower the camera or step back",
+            text: Text::new(
+                "头顶超出画面，请降低相机或后退",
+                "top of the head outside the frame: lower the camera or step back",
+            ),
         });
     }
     let fw = m.face_width.max(1.0);
@@ -107,8 +113,7 @@ pub fn solve(m: &Measures, frame: &Frame, profile: &Profile) -> Result<Placement
     if s > profile.max_upscale {
         return Err(CropFailure {
             check: "face_width",
-            zh: "头像太小，请靠近",
-            en: "face too small: move closer",
+            text: Text::new("头像太小，请靠近", "face too small: move closer"),
         });
     }
     let placement = Placement {
@@ -136,22 +141,28 @@ pub fn solve(m: &Measures, frame: &Frame, profile: &Profile) -> Result<Placement
     if outside[1] {
         return Err(CropFailure {
             check: "head_top",
-            zh: "头顶上方空间不够，请降低相机或让学生坐低",
-            en: "not enough room above the head: lower the camera",
+            text: Text::new(
+                "头顶上方空间不够，请降低相机或让学生坐低",
+                "not enough room above the head: lower the camera",
+            ),
         });
     }
     if outside[0] || outside[2] {
         return Err(CropFailure {
             check: "eye_center_x",
-            zh: "人像太靠边，请站到画面中间",
-            en: "too far to the side: stand in the middle of the frame",
+            text: Text::new(
+                "人像太靠边，请站到画面中间",
+                "too far to the side: stand in the middle of the frame",
+            ),
         });
     }
     if outside[3] {
         return Err(CropFailure {
             check: "eye_line",
-            zh: "人像太靠下，请抬高相机或让学生站高",
-            en: "too low in the frame: raise the camera",
+            text: Text::new(
+                "人像太靠下，请抬高相机或让学生站高",
+                "too low in the frame: raise the camera",
+            ),
         });
     }
     Ok(placement)

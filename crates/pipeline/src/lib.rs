@@ -251,7 +251,7 @@ pub fn process(bytes: &[u8], profile: &Profile) -> Result<Report, PipelineError>
                     ok: false,
                     value: f32::NAN,
                     limit: "a crop inside the frame".into(),
-                    message: format!("{} / {}", failure.zh, failure.en),
+                    message: failure.text.both(),
                 });
             }
             return Ok(report(checks, None, None, source, timings));

@@ -347,7 +347,9 @@ impl Client {
                 .with_context(|| format!("the console's answer to {path} is not understood"));
         }
         match response.body_mut().read_json::<Failure>() {
-            Ok(Failure { error }) => bail!("{}\n  ({}; HTTP {status})", error.zh, error.en),
+            Ok(Failure { error }) => {
+                bail!("{}\n  ({}; HTTP {status})", error.text.zh, error.text.en)
+            }
             Err(_) => bail!("控制台拒绝了请求 / the console refused the request (HTTP {status})"),
         }
     }

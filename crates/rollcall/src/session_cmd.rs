@@ -702,7 +702,7 @@ pub(crate) fn notice_text(engine: &Engine, notice: &Notice) -> String {
             .health()
             .problems
             .iter()
-            .map(|p| format!("问题：{}\n", p.zh))
+            .map(|p| format!("问题：{}\n", p.text.zh))
             .collect(),
     }
 }

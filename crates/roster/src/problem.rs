@@ -17,13 +17,7 @@ pub enum Severity {
     Info,
 }
 
-/// Language of operator-facing text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Lang {
-    #[default]
-    Zh,
-    En,
-}
+pub use bilingual::{Lang, Text};
 
 /// Stable problem codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -177,29 +171,6 @@ impl Code {
                 | Code::NameSpace
                 | Code::NameDotVariant
         )
-    }
-}
-
-/// A text in both languages.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Text {
-    pub zh: String,
-    pub en: String,
-}
-
-impl Text {
-    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Text {
-        Text {
-            zh: zh.into(),
-            en: en.into(),
-        }
-    }
-
-    pub fn get(&self, lang: Lang) -> &str {
-        match lang {
-            Lang::Zh => &self.zh,
-            Lang::En => &self.en,
-        }
     }
 }
 

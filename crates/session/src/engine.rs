@@ -9,6 +9,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use bilingual::Text;
 use sha2::{Digest, Sha256};
 
 use crate::command::{Command, Resolved};
@@ -46,6 +47,11 @@ pub enum EngineError {
 }
 
 impl EngineError {
+    /// For the operator, in both languages.
+    pub fn text(&self) -> Text {
+        Text::new(self.zh(), roster::id::mask_all(&self.to_string()))
+    }
+
     /// For the operator, in Chinese.
     pub fn zh(&self) -> String {
         match self {
@@ -116,8 +122,9 @@ pub struct Health {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Problem {
     pub kind: ProblemKind,
-    pub zh: String,
-    pub en: String,
+    /// `zh` and `en` beside `kind` in the JSON.
+    #[serde(flatten)]
+    pub text: Text,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -300,8 +307,7 @@ impl Engine {
     pub fn set_problem(&mut self, kind: ProblemKind, zh: String, en: String) {
         let problem = Problem {
             kind,
-            zh: roster::id::mask_all(&zh),
-            en: roster::id::mask_all(&en),
+            text: Text::new(roster::id::mask_all(&zh), roster::id::mask_all(&en)),
         };
         match self.problems.iter_mut().find(|p| p.kind == kind) {
             Some(p) => *p = problem,

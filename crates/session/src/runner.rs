@@ -169,8 +169,9 @@ pub enum Request {
 /// Why a command was not recorded: the refusal or failure, in Chinese and English.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Rejected {
-    pub zh: String,
-    pub en: String,
+    /// `zh` and `en` beside `refused` in the JSON.
+    #[serde(flatten)]
+    pub text: bilingual::Text,
     /// The command was refused (the state did not allow it), as opposed to an I/O failure.
     pub refused: bool,
 }
@@ -188,8 +189,7 @@ impl Remote {
     pub fn command(&self, request: Request) -> Result<Line, Rejected> {
         let (reply, answer) = mpsc::channel();
         let gone = || Rejected {
-            zh: "拍摄会话已停止".into(),
-            en: "the session has stopped".into(),
+            text: bilingual::Text::new("拍摄会话已停止", "the session has stopped"),
             refused: false,
         };
         self.tx
@@ -486,8 +486,7 @@ pub fn run_with(
 
 fn command(engine: &mut Engine, request: Request) -> Result<Line, Rejected> {
     let reject = |e: EngineError| Rejected {
-        zh: e.zh(),
-        en: roster::id::mask_all(&e.to_string()),
+        text: e.text(),
         refused: matches!(e, EngineError::Refused(_)),
     };
     let line = match request {

@@ -138,7 +138,8 @@ fn filing_that_fails_after_the_line_is_written_is_retried_and_never_undone() {
         health
             .problems
             .iter()
-            .any(|p| p.kind == session::engine::ProblemKind::Filing && p.zh.contains("磁盘已满")),
+            .any(|p| p.kind == session::engine::ProblemKind::Filing
+                && p.text.zh.contains("磁盘已满")),
         "{health:?}"
     );
     assert!(output_files(&data).is_empty(), "not filed yet");
