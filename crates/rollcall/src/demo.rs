@@ -203,7 +203,6 @@ pub fn run(a: DemoArgs) -> Result<ExitCode> {
             "the virtual camera is not built: run scripts/build-vcamera (虚拟相机尚未构建)",
         )?),
     };
-    let source = if vcamera.is_some() { "camera" } else { "demo" };
     // The usual port may be taken (another rollcall): any free one will do for a demo.
     let mut listen = a.console;
     if std::net::TcpListener::bind(listen).is_err() {
@@ -211,12 +210,33 @@ pub fn run(a: DemoArgs) -> Result<ExitCode> {
         listen.set_port(0);
     }
     let roster_dir = data.join("名册/梧州市示例中学");
-    let config = format!(
-        "data = {data:?}\nroster = [{roster:?}]\nshot_limit = 4\n\n[camera]\nsource = \"{source}\"\ndemo_pace = 0\n\n[console]\nlisten = \"{listen}\"\nsounds = true\n",
-        data = data.display().to_string(),
-        roster = roster_dir.display().to_string(),
-        listen = listen,
-    );
+    // Written by serde from the daemon's own Config type: paths with quotes or backslashes
+    // come out as TOML, not as Rust's Debug escaping.
+    let config = crate::config::Config {
+        data: data.clone(),
+        roster: vec![roster_dir],
+        school: None,
+        profile: pipeline::spec::DEFAULT_PROFILE.into(),
+        shot_limit: 4,
+        jobs: None,
+        kindergarten_photos: false,
+        low_space_mb: session::engine::LOW_SPACE_BYTES / 1_000_000,
+        camera: crate::config::CameraSection {
+            source: if vcamera.is_some() {
+                crate::config::SourceName::Camera
+            } else {
+                crate::config::SourceName::Demo
+            },
+            demo_pace: 0.0,
+            ..Default::default()
+        },
+        console: crate::config::ConsoleSection {
+            listen,
+            sounds: true,
+            ..Default::default()
+        },
+    };
+    let config = toml::to_string(&config).context("cannot write the demo's configuration")?;
     let config_path = data.join("rollcall.toml");
     std::fs::write(&config_path, config)?;
 

@@ -14,7 +14,7 @@ use export::pack::{Entry, Names};
 use export::plan::{Progress, Submission};
 use export::verify::{Expected, Facts, Found};
 use serde_json::json;
-use session::{Layout, State};
+use session::{Event, Layout, State};
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
@@ -359,28 +359,31 @@ pub fn verify(a: VerifyArgs) -> Result<ExitCode> {
     })
 }
 
-/// The date of the journal's last line: the zip's timestamp, so the same content packs to the
-/// same bytes.
-fn last_date(journal: &Path) -> (u16, u8, u8) {
-    let text = std::fs::read_to_string(journal).unwrap_or_default();
-    let date = text
+/// The journal's lines, typed; a line that is not one (a torn last line) is left out, as the
+/// replay does.
+fn journal_lines(journal: &Path) -> Result<Vec<session::Line>> {
+    let text = std::fs::read_to_string(journal)
+        .with_context(|| format!("cannot read {}", journal.display()))?;
+    Ok(text
         .lines()
-        .last()
-        .and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .and_then(|v| {
-            v["at"]
-                .as_str()
-                .and_then(|at| at.get(..10).map(String::from))
-        })
-        .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok());
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect())
+}
+
+/// The day of the journal's last dated line: the zip's timestamp, so the same content packs to
+/// the same bytes.
+fn last_date(journal: &Path) -> Result<(u16, u8, u8)> {
     use chrono::Datelike;
-    date.map_or((2000, 1, 1), |d| {
-        (
-            u16::try_from(d.year()).unwrap_or(2000),
-            u8::try_from(d.month()).unwrap_or(1),
-            u8::try_from(d.day()).unwrap_or(1),
-        )
-    })
+    let day = journal_lines(journal)?
+        .iter()
+        .rev()
+        .find_map(session::Line::day)
+        .ok_or_else(|| anyhow!("{} has no dated line", journal.display()))?;
+    Ok((
+        u16::try_from(day.year()).context("the journal's year")?,
+        u8::try_from(day.month()).context("the journal's month")?,
+        u8::try_from(day.day()).context("the journal's day")?,
+    ))
 }
 
 pub fn pack(a: PackArgs) -> Result<ExitCode> {
@@ -420,7 +423,7 @@ pub fn pack(a: PackArgs) -> Result<ExitCode> {
             NamesArg::Utf8 => Names::Utf8,
             NamesArg::Gbk => Names::Gbk,
         };
-        let packed = export::pack::pack(entries, names, last_date(&school.journal), &zip_name)
+        let packed = export::pack::pack(entries, names, last_date(&school.journal)?, &zip_name)
             .map_err(|e| anyhow!("{}: {e}", school.name))?;
         let zip_path = out_dir.join(&zip_name);
         session::layout::write_atomic(&zip_path, &packed.zip)
@@ -507,27 +510,20 @@ fn read_ledger(data: &Path) -> Result<Vec<Submission>> {
 
 /// Shooting days and the completion day of a school, from its journal.
 fn progress(school: &School, content_hash: Option<String>) -> Result<Progress> {
-    let text = std::fs::read_to_string(&school.journal)
-        .with_context(|| format!("cannot read {}", school.journal.display()))?;
     let mut shooting_days = BTreeSet::new();
     let mut last_photo_day = None;
-    for line in text.lines() {
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
-            continue;
-        };
-        let day = v["at"]
-            .as_str()
-            .and_then(|at| at.get(..10))
-            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-        let Some(day) = day else { continue };
-        match v["event"].as_str() {
-            Some("frame_arrived") => {
+    for line in journal_lines(&school.journal)? {
+        let Some(day) = line.day() else { continue };
+        match line.event {
+            Event::FrameArrived { .. } => {
                 shooting_days.insert(day);
                 last_photo_day = Some(day);
             }
-            Some(
-                "processed" | "accepted_anyway" | "take_chosen" | "reassigned" | "photo_needed",
-            ) => {
+            Event::Processed { .. }
+            | Event::AcceptedAnyway { .. }
+            | Event::TakeChosen { .. }
+            | Event::Reassigned { .. }
+            | Event::PhotoNeeded { .. } => {
                 last_photo_day = Some(day);
             }
             _ => {}

@@ -24,6 +24,15 @@ pub struct Line {
     pub event: Event,
 }
 
+impl Line {
+    /// The UTC day the line was recorded (`None` if `at` is not RFC 3339: informational only).
+    pub fn day(&self) -> Option<chrono::NaiveDate> {
+        chrono::DateTime::parse_from_rfc3339(&self.at)
+            .ok()
+            .map(|t| t.naive_utc().date())
+    }
+}
+
 /// One roster row as the session needs it: enough to queue, show and name the photo. Copied
 /// into the journal so that a replay does not depend on the Excel file, which keeps changing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
