@@ -9,6 +9,7 @@
 //! - [`filing`]: makes `originals/` and `output/` match the state (moves, atomic writes);
 //! - [`spool`]: which spool files are complete frames, in arrival order;
 //! - [`runner`]: the spool watcher (notify + rescan) and the pipeline worker pool;
+//! - [`refusal`]: why an event or a command is refused, in both languages;
 //! - [`layout`]: where everything lives; [`reload`]: what a roster reload changes;
 //! - [`status`]: per-class counts and the make-up list.
 
@@ -18,6 +19,7 @@ pub mod event;
 pub mod filing;
 pub mod journal;
 pub mod layout;
+pub mod refusal;
 pub mod reload;
 pub mod runner;
 pub mod spool;
