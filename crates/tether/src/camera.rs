@@ -10,7 +10,7 @@
 //! The crate's calls run in order on one libgphoto2 worker thread; every call here is awaited,
 //! never waited on inside async code.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,6 +24,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, watch};
 
+use crate::ledger::{self, Ledger, Listed, Step};
 use crate::spool::Spool;
 use crate::{Captures, Command, Event, FrameArrived, FrameKind, Status, TetherError};
 
@@ -578,32 +579,37 @@ async fn store(
 async fn catch_up(c: &Connected, io: &mut Io<'_>) -> Result<HashMap<String, [u8; 32]>, SessionEnd> {
     let files = list_files(&c.camera).await.map_err(SessionEnd::Camera)?;
     let first_time = !io.ledger.knows_camera(&c.name);
-    let mut waiting = Vec::new();
+    let mut listed = Vec::new();
     for (folder, name) in files {
         if let Some((key, info)) = fetch_or_skip(c, io, &folder, &name).await? {
-            waiting.push((info.mtime, folder, name, key));
+            listed.push(Listed {
+                mtime: info.mtime,
+                folder,
+                name,
+                key,
+            });
         }
     }
-    // In the order they were taken: by the camera's clock, then by name. Names alone are not
-    // enough: a camera's numbering can wrap (DSC_9999, then DSC_0001) or restart, and a file
-    // left over from before would then be given to a later student.
-    waiting.sort();
     let mut fetched = HashMap::new();
-    for (_, folder, name, key) in waiting {
-        if io.ledger.contains(&key) {
-            continue;
-        }
-        if first_time {
-            io.ledger.record("seen", &key).map_err(SessionEnd::Spool)?;
-        } else {
-            tracing::info!(camera_path = %format!("{folder}/{name}"), "fetching a frame missed earlier");
-            match fetch(c, io, &folder, &name, &key).await {
-                Err(SessionEnd::Camera(e)) if is_per_file(&e) => {
-                    skip_report(io, &folder, &name, &e)
-                }
-                Err(e) => return Err(e),
-                Ok(digest) => {
-                    fetched.insert(key, digest);
+    for step in ledger::plan_catch_up(first_time, listed, io.ledger) {
+        match step {
+            Step::Seen(file) => io
+                .ledger
+                .record("seen", &file.key)
+                .map_err(SessionEnd::Spool)?,
+            Step::Fetch(file) => {
+                let Listed {
+                    folder, name, key, ..
+                } = file;
+                tracing::info!(camera_path = %format!("{folder}/{name}"), "fetching a frame missed earlier");
+                match fetch(c, io, &folder, &name, &key).await {
+                    Err(SessionEnd::Camera(e)) if is_per_file(&e) => {
+                        skip_report(io, &folder, &name, &e)
+                    }
+                    Err(e) => return Err(e),
+                    Ok(digest) => {
+                        fetched.insert(key, digest);
+                    }
                 }
             }
         }
@@ -670,79 +676,6 @@ async fn session(
                 Ok(_) => {}
             }
         }
-    }
-}
-
-/// What was fetched from or seen on each camera, one fsync'd line per file in
-/// `<spool>/.camera-ledger.log`: `got|seen|camera <TAB> key`.
-struct Ledger {
-    file: durable::AppendFile,
-    path: std::path::PathBuf,
-    handled: HashSet<String>,
-    cameras: HashSet<String>,
-}
-
-const LEDGER: &str = ".camera-ledger.log";
-
-impl Ledger {
-    fn open(spool: &Path) -> Result<Ledger, TetherError> {
-        let path = spool.join(LEDGER);
-        let err = |source| TetherError::Spool {
-            path: path.clone(),
-            source,
-        };
-        let (file, bytes) = durable::AppendFile::open_lines(&path).map_err(err)?;
-        let text = String::from_utf8_lossy(&bytes);
-        let mut handled = HashSet::new();
-        let mut cameras = HashSet::new();
-        for line in text.lines() {
-            match line.split_once('\t') {
-                Some(("camera", name)) => {
-                    cameras.insert(name.to_string());
-                }
-                Some((_, key)) => {
-                    if let Some((camera, _)) = key.split_once('\t') {
-                        cameras.insert(camera.to_string());
-                    }
-                    handled.insert(key.to_string());
-                }
-                None => {}
-            }
-        }
-        Ok(Ledger {
-            file,
-            path,
-            handled,
-            cameras,
-        })
-    }
-
-    fn knows_camera(&self, camera: &str) -> bool {
-        self.cameras.contains(camera)
-    }
-
-    fn contains(&self, key: &str) -> bool {
-        self.handled.contains(key)
-    }
-
-    /// Appends and fsyncs one line (a few bytes; done inline), or leaves the file as it was.
-    fn record(&mut self, what: &str, key: &str) -> Result<(), TetherError> {
-        let line = format!("{what}\t{key}\n");
-        self.file
-            .append(line.as_bytes())
-            .map_err(|source| TetherError::Spool {
-                path: self.path.clone(),
-                source,
-            })?;
-        if what == "camera" {
-            self.cameras.insert(key.to_string());
-        } else {
-            if let Some((camera, _)) = key.split_once('\t') {
-                self.cameras.insert(camera.to_string());
-            }
-            self.handled.insert(key.to_string());
-        }
-        Ok(())
     }
 }
 

@@ -7,6 +7,7 @@
 //! - [`camera`] (feature `gphoto2`): a tethered camera through libgphoto2 — detect, connect,
 //!   short waits for events, download, optional delete in internal-RAM mode, software trigger
 //!   between waits, reconnect with back-off.
+//! - [`ledger`]: what the camera source remembers, and its catch-up plan (no libgphoto2);
 //! - [`folder`]: a folder filled by another tethering program or a card reader.
 //! - [`demo`]: the demo camera, shooting bundled frames on trigger or at a pace.
 //! - [`control`]: the running source's control socket: its name and its typed protocol.
@@ -18,6 +19,7 @@ pub mod camera;
 pub mod control;
 pub mod demo;
 pub mod folder;
+pub mod ledger;
 pub mod spool;
 
 use std::path::PathBuf;
