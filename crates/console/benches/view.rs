@@ -11,16 +11,7 @@ use session::event::{Event, Line, Outcome, OutcomeVerdict, StudentRecord, VERSIO
 const CLASSES: u32 = 40;
 const CLASS_SIZE: u32 = 50;
 
-fn name(n: u32) -> String {
-    let digits: String = n
-        .to_string()
-        .bytes()
-        .map(|d| {
-            ['零', '一', '二', '三', '四', '五', '六', '七', '八', '九'][usize::from(d - b'0')]
-        })
-        .collect();
-    format!("学生{digits}")
-}
+use testkit::name;
 
 /// A school half photographed: every other class done (one in ten absent), the class in
 /// front of the camera half done.

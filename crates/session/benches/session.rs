@@ -26,17 +26,7 @@ fn id(n: u32) -> String {
     format!("{first17}{check}")
 }
 
-/// A name for student n: 学生 and the number in Chinese digits (names never hold ASCII digits).
-fn name(n: u32) -> String {
-    let digits: String = n
-        .to_string()
-        .bytes()
-        .map(|d| {
-            ['零', '一', '二', '三', '四', '五', '六', '七', '八', '九'][usize::from(d - b'0')]
-        })
-        .collect();
-    format!("学生{digits}")
-}
+use testkit::name;
 
 fn students(n: u32) -> Vec<StudentRecord> {
     (0..n)

@@ -71,6 +71,19 @@ pub fn id(n: u32) -> String {
     ))
 }
 
+/// A valid student name for number `n`: 学生 and the number in Chinese digits (a name never
+/// holds ASCII digits).
+pub fn name(n: u32) -> String {
+    let digits: String = n
+        .to_string()
+        .bytes()
+        .map(|d| {
+            ['零', '一', '二', '三', '四', '五', '六', '七', '八', '九'][usize::from(d - b'0')]
+        })
+        .collect();
+    format!("学生{digits}")
+}
+
 /// A tmpfs of a given size mounted on a fresh folder for one test; unmounted when dropped.
 /// Needs root (CI runs as root): [`Tmpfs::mount`] returns `None` elsewhere, after
 /// [`require`] (so under CI a missing mount fails the test).
