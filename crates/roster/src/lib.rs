@@ -9,7 +9,8 @@
 //!   may be (one definition for the roster check, the session and verify).
 //! - [`load`]: tables → schools, classes, students, with every problem found
 //!   ([`load::load`] is the entry point).
-//! - [`problem`]: stable problem codes, severities, Chinese and English messages.
+//! - [`problem`]: stable problem codes, severities, Chinese and English messages; the words of
+//!   each finding are in a catalogue (`messages`), apart from the rules that find them.
 //! - [`sheet`]: the problems sheet a school can fix and send back (xlsx bytes).
 
 pub mod filename;
@@ -17,6 +18,7 @@ pub mod guard;
 pub mod header;
 pub mod id;
 pub mod load;
+mod messages;
 pub mod model;
 pub mod name;
 pub mod problem;
