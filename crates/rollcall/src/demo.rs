@@ -15,73 +15,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use tether::demo::DemoFrame;
 
-use crate::console_cmd::Client;
-
-/// The public-domain frames (US federal government portraits, see
-/// crates/pipeline/tests/data/pd/README.md), in the order the demo shoots them.
-const FRAMES: [(&str, &[u8]); 9] = [
-    (
-        "IMG_1007.JPG",
-        include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1007.JPG"),
-    ),
-    (
-        "IMG_1014.JPG",
-        include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1014.JPG"),
-    ),
-    // A grey wall: fails `background_white`; the next frame is the retake.
-    (
-        "IMG_1028.JPG",
-        include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1028.JPG"),
-    ),
-    (
-        "IMG_1021.JPG",
-        include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1021.JPG"),
-    ),
-    // A tilted head: fails `roll`.
-    (
-        "IMG_1042.JPG",
-        include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1042.JPG"),
-    ),
-    (
-        "IMG_1007.JPG",
-        include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1007.JPG"),
-    ),
-    (
-        "IMG_1014.JPG",
-        include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1014.JPG"),
-    ),
-    (
-        "IMG_1021.JPG",
-        include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1021.JPG"),
-    ),
-    // A face too small and off-centre: fails, and the student stays on the make-up list.
-    (
-        "IMG_1049.JPG",
-        include_bytes!("../../pipeline/tests/data/pd/frames/IMG_1049.JPG"),
-    ),
-];
-
-/// The demo roster (one class; row 6 has a 15-digit ID, the last row no 序号).
-const ROSTER: (&str, &[u8]) = (
-    "梧州市示例中学/初一(1)班.csv",
-    include_bytes!("../../../demo/rosters/梧州市示例中学/初一(1)班.csv"),
-);
+use kit::client::Client;
+use kit::demo::{FRAMES, ROSTER};
 
 /// After which shot (1-based) the operator marks the next student absent.
 const SKIP_AFTER: usize = 4;
-
-/// The bundled frames, in shooting order.
-pub fn frames() -> Vec<DemoFrame> {
-    FRAMES
-        .iter()
-        .map(|(name, bytes)| DemoFrame {
-            name: (*name).to_string(),
-            bytes: Arc::from(*bytes),
-        })
-        .collect()
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DemoCamera {
@@ -212,7 +151,7 @@ pub fn run(a: DemoArgs) -> Result<ExitCode> {
     let roster_dir = data.join("名册/梧州市示例中学");
     // Written by serde from the daemon's own Config type: paths with quotes or backslashes
     // come out as TOML, not as Rust's Debug escaping.
-    let config = crate::config::Config {
+    let config = kit::config::Config {
         data: data.clone(),
         roster: vec![roster_dir],
         school: None,
@@ -221,16 +160,16 @@ pub fn run(a: DemoArgs) -> Result<ExitCode> {
         jobs: None,
         kindergarten_photos: false,
         low_space_mb: session::engine::LOW_SPACE_BYTES / 1_000_000,
-        camera: crate::config::CameraSection {
+        camera: kit::config::CameraSection {
             source: if vcamera.is_some() {
-                crate::config::SourceName::Camera
+                kit::config::SourceName::Camera
             } else {
-                crate::config::SourceName::Demo
+                kit::config::SourceName::Demo
             },
             demo_pace: 0.0,
             ..Default::default()
         },
-        console: crate::config::ConsoleSection {
+        console: kit::config::ConsoleSection {
             listen,
             sounds: true,
             ..Default::default()
@@ -274,7 +213,7 @@ pub fn run(a: DemoArgs) -> Result<ExitCode> {
     let child = command.spawn().context("cannot start rollcall daemon")?;
     let mut daemon = Daemon { child };
     let client = wait_for_console(&data, &mut daemon, &log_path)?;
-    let url = crate::console_cmd::read_info(&data)?.url;
+    let url = kit::console::read_info(&data)?.url;
     println!("控制台 / console: {url}");
     let desktop =
         std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();

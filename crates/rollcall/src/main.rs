@@ -2,12 +2,11 @@
 //! (tracing), and hands each command to its module. Commands do their I/O here, at the edge;
 //! the crates they call are pure.
 
-mod config;
+mod config_cmd;
 mod console_cmd;
 mod daemon;
 mod demo;
 mod export_cmd;
-mod inputs;
 mod logging;
 mod photo_cmd;
 mod photo_debug;
@@ -160,7 +159,7 @@ enum Command {
     ///
     /// Example: rollcall config check /etc/rollcall/rollcall.toml
     #[command(subcommand)]
-    Config(config::ConfigCommand),
+    Config(config_cmd::ConfigCommand),
 
     /// Printable pages: class lists, the make-up list, 信息采集表 (打印).
     ///
@@ -187,7 +186,7 @@ fn main() -> ExitCode {
         Command::Ctl(args) => console_cmd::ctl(args),
         Command::Daemon(args) => daemon::run(args),
         Command::Demo(args) => demo::run(args),
-        Command::Config(cmd) => config::run(cmd),
+        Command::Config(cmd) => config_cmd::run(cmd),
     };
     match result {
         Ok(code) => code,
@@ -209,4 +208,13 @@ pub fn emit(text: &str) -> anyhow::Result<()> {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(()),
     }
+}
+
+/// The process's one tokio runtime, for the commands that need one (two workers: the machine
+/// this runs on has two cores, and the pipeline's own threads do the heavy work).
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
 }

@@ -39,19 +39,6 @@ pub struct PhotoArgs {
     debug: Option<PathBuf>,
 }
 
-pub fn load_profile(spec: &str) -> Result<Profile> {
-    if let Some(p) = Profile::named(spec) {
-        return Ok(p);
-    }
-    let path = Path::new(spec);
-    if !path.exists() {
-        bail!("unknown profile {spec:?}: use 358x441, 236x295 or a TOML file (未知的照片规格)");
-    }
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    Profile::from_toml(&text).with_context(|| format!("profile {}", path.display()))
-}
-
 fn collect(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for input in inputs {
@@ -149,7 +136,7 @@ fn human(o: &Outcome) -> String {
 }
 
 pub fn run(args: PhotoArgs) -> Result<ExitCode> {
-    let profile = load_profile(&args.profile)?;
+    let profile = kit::load_profile(&args.profile)?;
     let inputs = collect(&args.inputs)?;
     tether::spool::create_private_dir(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;

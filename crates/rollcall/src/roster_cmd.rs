@@ -53,8 +53,8 @@ pub fn run(cmd: RosterCommand, lang: Lang) -> Result<ExitCode> {
 }
 
 fn check(args: CheckArgs, lang: Lang) -> Result<ExitCode> {
-    let found = crate::inputs::find(&args.paths)?;
-    let sources = crate::inputs::read(&found)?;
+    let found = kit::inputs::find(&args.paths)?;
+    let sources = kit::inputs::read(&found)?;
     let options = roster::Options {
         as_of: args
             .as_of

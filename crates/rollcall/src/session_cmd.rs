@@ -10,9 +10,9 @@ use std::sync::atomic::AtomicBool;
 use anyhow::{Context, Result, anyhow};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
+use kit::report::{next_line, notice_text};
 use roster::Lang;
 use serde_json::json;
-use session::event::Event;
 use session::runner::{Notice, RunOptions};
 use session::{Command, Engine, EngineError, State};
 
@@ -283,8 +283,8 @@ pub struct RebuildArgs {
 }
 
 /// An engine error as the operator reads it: Chinese, then English.
-pub(crate) fn explain(e: EngineError) -> anyhow::Error {
-    anyhow!("{}\n  ({e})", e.zh())
+fn explain(e: EngineError) -> anyhow::Error {
+    kit::Error::from(e).into()
 }
 
 fn open(common: &CommonArgs) -> Result<Engine> {
@@ -295,25 +295,15 @@ fn open(common: &CommonArgs) -> Result<Engine> {
     Ok(engine)
 }
 
-pub(crate) fn load_roster(
+fn load_roster(
     paths: &[PathBuf],
     as_of: Option<NaiveDate>,
     kindergarten_photos: bool,
 ) -> Result<(roster::Roster, Vec<String>)> {
-    let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
-    let roster = crate::inputs::load(paths, as_of, kindergarten_photos)?;
+    let (roster, absolute) = kit::inputs::load_for_session(paths, as_of, kindergarten_photos)?;
     for p in roster.unreadable_files() {
         eprintln!("rollcall: {}: {}", p.location.file, p.message.get(Lang::Zh));
     }
-    let absolute = paths
-        .iter()
-        .map(|p| {
-            std::path::absolute(p)
-                .unwrap_or_else(|_| p.clone())
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
     Ok((roster, absolute))
 }
 
@@ -389,7 +379,7 @@ fn command(common: &CommonArgs, command: Command) -> Result<ExitCode> {
         crate::emit(&text)?;
     } else {
         let mut text = format!("已记录：{}\n", session::state::event_name(&line.event));
-        text.push_str(&next_line(engine.state()));
+        text.push_str(&next_line(engine.state(), Lang::Zh));
         crate::emit(&text)?;
     }
     Ok(ExitCode::SUCCESS)
@@ -404,23 +394,6 @@ fn next_json(state: &State) -> serde_json::Value {
         "now": state.cursor.map(student),
         "then": state.after_cursor().map(student),
     })
-}
-
-fn next_line(state: &State) -> String {
-    match state.cursor {
-        Some(s) => {
-            let r = &state.students[s].rec;
-            let then = state
-                .after_cursor()
-                .map(|t| format!("，下一位 {}", state.students[t].rec.name))
-                .unwrap_or_default();
-            format!("下一位：{}（{} 第 {} 行）{then}\n", r.name, r.class, r.row)
-        }
-        None => match &state.class {
-            Some(c) => format!("{c} 已拍完（缺席的学生在补拍名单上）\n"),
-            None => "请选择班级\n".into(),
-        },
-    }
 }
 
 fn start(a: StartArgs) -> Result<ExitCode> {
@@ -462,7 +435,7 @@ fn start(a: StartArgs) -> Result<ExitCode> {
                 "注意：{unnamed} 名学生的名册信息有误（见 rollcall roster check），照片照常拍摄，名册改正后 rollcall session reload 即可归档。"
             );
         }
-        text.push_str(&next_line(state));
+        text.push_str(&next_line(state, Lang::Zh));
         crate::emit(&text)?;
     }
     Ok(ExitCode::SUCCESS)
@@ -554,7 +527,7 @@ fn status(common: &CommonArgs) -> Result<ExitCode> {
             c.unnamed
         );
     }
-    text.push_str(&next_line(&state));
+    text.push_str(&next_line(&state, Lang::Zh));
     if !status.make_up.is_empty() {
         let _ = writeln!(text, "补拍名单（{} 人）：", status.make_up.len());
         for m in &status.make_up {
@@ -590,7 +563,7 @@ fn run_session(a: RunArgs) -> Result<ExitCode> {
     engine.settings.shot_limit = a.shot_limit;
     let defaults = RunOptions::default();
     let options = RunOptions {
-        profile: crate::photo_cmd::load_profile(&a.profile)?,
+        profile: kit::load_profile(&a.profile)?,
         jobs: a.jobs.unwrap_or(defaults.jobs),
         until_idle: a.until_idle,
         ..defaults
@@ -601,22 +574,28 @@ fn run_session(a: RunArgs) -> Result<ExitCode> {
             .with_context(|| format!("cannot handle signal {signal}"))?;
     }
     if !a.common.json {
-        eprint!("{}", next_line(engine.state()));
+        eprint!("{}", next_line(engine.state(), Lang::Zh));
     }
     let json = a.common.json;
     let (remote, inbox) = session::runner::remote();
     let shot_limit = a.shot_limit;
+    // The console's server runs on the process's runtime; the session runs on this thread.
+    let runtime = crate::runtime()?;
     let console = match a.console {
         Some(addr) => {
             let first = console::Snapshot::of(&engine, shot_limit);
-            let running = crate::console_cmd::start(
+            let _inside = runtime.enter();
+            let running = kit::console::start(
                 &a.common.data,
-                addr,
+                kit::console::Settings {
+                    listen: addr,
+                    spool: Some(a.spool.clone()),
+                    sounds: true,
+                    hosts: Vec::new(),
+                },
                 remote,
                 first,
-                Some(a.spool.clone()),
-                true,
-                Vec::new(),
+                tokio_util::sync::CancellationToken::new(),
             )?;
             eprintln!("控制台 / console: {}", running.url);
             Some(running)
@@ -637,13 +616,15 @@ fn run_session(a: RunArgs) -> Result<ExitCode> {
             let text = if json {
                 notice_json(engine, &notice)
             } else {
-                notice_text(engine, &notice)
+                notice_text(engine, &notice, Lang::Zh)
             };
             let _ = crate::emit(&text);
         },
     )
     .map_err(explain)?;
-    drop(console);
+    if let Some(console) = console {
+        runtime.block_on(console.stop());
+    }
     if !json {
         eprintln!(
             "本次：新照片 {}，重复 {}，已处理 {}",
@@ -668,48 +649,9 @@ fn notice_json(engine: &Engine, notice: &Notice) -> String {
     format!("{value}\n")
 }
 
-pub(crate) fn notice_text(engine: &Engine, notice: &Notice) -> String {
-    let state = engine.state();
-    let name = |key: &Option<String>| {
-        key.as_deref().and_then(|k| state.find(k)).map_or_else(
-            || "（未分配）".to_string(),
-            |s| state.students[s].rec.name.clone(),
-        )
-    };
-    match notice {
-        Notice::Recorded(line) => match &line.event {
-            Event::FrameArrived { frame, student, .. } => {
-                format!("第 {frame} 张 → {}\n", name(student))
-            }
-            Event::Processed { frame, outcome } => {
-                let verdict = match outcome.verdict {
-                    session::event::OutcomeVerdict::Pass => "合格".to_string(),
-                    _ => format!("不合格：{}", outcome.reasons.join("；")),
-                };
-                format!("第 {frame} 张 {verdict}\n{}", next_line(state))
-            }
-            _ => String::new(),
-        },
-        Notice::Duplicate { file, of } => {
-            format!("{} 与第 {of} 张相同，已忽略\n", file.display())
-        }
-        Notice::ShotLimit { student, .. } => format!(
-            "注意：{} 已拍 {} 张以上，排队顺序是否与名单不符？\n",
-            state.students[*student].rec.name, engine.settings.shot_limit
-        ),
-        Notice::Trouble(message) => format!("问题：{message}\n"),
-        Notice::Health => engine
-            .health()
-            .problems
-            .iter()
-            .map(|p| format!("问题：{}\n", p.text.zh))
-            .collect(),
-    }
-}
-
 pub fn rebuild(a: RebuildArgs) -> Result<ExitCode> {
     let mut engine = open(&a.common)?;
-    let profile = crate::photo_cmd::load_profile(&a.profile)?;
+    let profile = kit::load_profile(&a.profile)?;
     let report = engine.rebuild(&profile, a.reprocess).map_err(explain)?;
     let output = engine.layout().output(engine.school());
     if a.common.json {

@@ -21,68 +21,14 @@ use gphoto2::list::CameraDescriptor;
 use gphoto2::widget::{RadioWidget, TextWidget};
 use gphoto2::{Camera, Context};
 use serde::Serialize;
+
+pub use crate::settings::{CameraConfig, CaptureTarget, ImageSize, SMALL_MIN_PIXELS};
 use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, watch};
 
 use crate::ledger::{self, Ledger, Listed, Step};
 use crate::spool::Spool;
 use crate::{Captures, Command, Event, FrameArrived, FrameKind, Status, TetherError};
-
-/// Where the body stores captures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CaptureTarget {
-    /// The memory card: files stay there; rollcall never deletes them.
-    Card,
-    /// The camera's internal RAM: files are deleted once stored in the spool (unless
-    /// `keep_on_card`).
-    Ram,
-    /// Whatever the camera is set to; nothing is deleted.
-    Leave,
-}
-
-/// The JPEG size the body should record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ImageSize {
-    /// As set on the body.
-    Leave,
-    /// The smallest size whose long side still has at least [`SMALL_MIN_PIXELS`] pixels: a
-    /// 358×441 photo needs far less than 24 MP, and small files transfer and decode faster.
-    Small,
-}
-
-/// The long side, in pixels, that `ImageSize::Small` keeps at least.
-pub const SMALL_MIN_PIXELS: u32 = 2000;
-
-/// How to tether.
-#[derive(Debug, Clone)]
-pub struct CameraConfig {
-    /// Connect only to a camera whose model contains this text or whose serial is this.
-    pub camera: Option<String>,
-    pub capture_target: CaptureTarget,
-    pub image_size: ImageSize,
-    /// Never delete from the camera, even in internal-RAM mode.
-    pub keep_on_card: bool,
-    /// One event wait. Short, so a trigger or shutdown is never held up for long.
-    pub wait: Duration,
-    /// Below this many free bytes on the spool's disk nothing is deleted from the camera, even
-    /// in internal-RAM mode: the frames stay where they are while the disk is nearly full.
-    pub low_space_bytes: u64,
-}
-
-impl Default for CameraConfig {
-    fn default() -> Self {
-        CameraConfig {
-            camera: None,
-            capture_target: CaptureTarget::Leave,
-            image_size: ImageSize::Leave,
-            keep_on_card: false,
-            wait: Duration::from_millis(200),
-            low_space_bytes: 0,
-        }
-    }
-}
 
 /// A camera found by detection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -107,7 +53,7 @@ pub async fn detect() -> Result<Vec<DetectedCamera>, TetherError> {
     for descriptor in list {
         let serial = match context.get_camera(&descriptor).await {
             Ok(camera) => {
-                let serial = camera.summary().ok().and_then(|s| serial_from_summary(&s));
+                let serial = serial(&camera).await;
                 release(camera).await;
                 serial
             }
@@ -120,6 +66,21 @@ pub async fn detect() -> Result<Vec<DetectedCamera>, TetherError> {
         });
     }
     Ok(found)
+}
+
+/// The camera's serial number from its summary. `Camera::summary` is a synchronous libgphoto2
+/// call (it talks to the camera over USB), so it runs on a blocking thread with a reference of
+/// its own, which is dropped there too (a camera's `Drop` blocks).
+async fn serial(camera: &Camera) -> Option<String> {
+    let camera = camera.clone();
+    tokio::task::spawn_blocking(move || {
+        let summary = camera.summary();
+        drop(camera);
+        summary.ok().and_then(|s| serial_from_summary(&s))
+    })
+    .await
+    .ok()
+    .flatten()
 }
 
 /// `Serial Number: 3123456` in libgphoto2's summary text.
@@ -175,7 +136,7 @@ async fn connect(
             release(camera).await;
             return Err((e, descriptor.model));
         }
-        let serial = camera.summary().ok().and_then(|s| serial_from_summary(&s));
+        let serial = serial(&camera).await;
         if let Some(want) = &config.camera
             && !descriptor.model.contains(want.as_str())
             && serial.as_deref() != Some(want.as_str())
@@ -222,19 +183,8 @@ async fn status_connected(context: &Context, c: &Connected) -> Status {
     }
 }
 
-async fn apply_settings(
-    c: &Connected,
-    config: &CameraConfig,
-    events: &mpsc::UnboundedSender<Event>,
-) {
-    let report = |what: &str, e: &dyn std::fmt::Display| {
-        let _ = events.send(Event::Status(Status::Error {
-            message: format!("{what} not set: {e}"),
-            remedy: Some(format!(
-                "请在相机菜单中手动设置（{what}）。 / Set it on the camera itself ({what})."
-            )),
-        }));
-    };
+async fn apply_settings(c: &Connected, config: &CameraConfig, events: &mpsc::Sender<Event>) {
+    let mut unset: Vec<(&str, String)> = Vec::new();
     if let Some(choice) = match config.capture_target {
         CaptureTarget::Leave => None,
         CaptureTarget::Card => Some(["Memory card", "card"]),
@@ -251,7 +201,7 @@ async fn apply_settings(
         }
         .await;
         if let Err(e) = result {
-            report("capturetarget", &e);
+            unset.push(("capturetarget", e.to_string()));
         }
     }
     if config.image_size == ImageSize::Small {
@@ -273,8 +223,18 @@ async fn apply_settings(
         match result {
             Ok(Some(pick)) => tracing::info!(size = %pick, "JPEG size set"),
             Ok(None) => {}
-            Err(e) => report("imagesize", &e),
+            Err(e) => unset.push(("imagesize", e.to_string())),
         }
+    }
+    for (what, e) in unset {
+        let _ = events
+            .send(Event::Status(Status::Error {
+                message: format!("{what} not set: {e}"),
+                remedy: Some(format!(
+                    "请在相机菜单中手动设置（{what}）。 / Set it on the camera itself ({what})."
+                )),
+            }))
+            .await;
     }
 }
 
@@ -296,13 +256,30 @@ fn smallest_enough(choices: impl Iterator<Item = String>) -> Option<String> {
         .map(|(_, c)| c.clone())
 }
 
+/// Says a status once: repeated identical statuses (every retry while unplugged) are not
+/// repeated.
+#[derive(Default)]
+struct Said {
+    last: Option<String>,
+}
+
+impl Said {
+    async fn say(&mut self, events: &mpsc::Sender<Event>, status: Status) {
+        let key = format!("{status:?}");
+        if self.last.as_deref() != Some(key.as_str()) {
+            let _ = events.send(Event::Status(status)).await;
+            self.last = Some(key);
+        }
+    }
+}
+
 /// Tethers until `shutdown` turns true: connects, downloads every new file into the spool,
 /// reconnects after errors. When the spool cannot store a frame (a full disk) the frame stays on
 /// the camera, the status says so, and the next connection's catch-up fetches it.
 pub async fn run(
     config: CameraConfig,
     spool: Arc<Spool>,
-    events: mpsc::UnboundedSender<Event>,
+    events: mpsc::Sender<Event>,
     mut commands: mpsc::Receiver<Command>,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), TetherError> {
@@ -310,21 +287,14 @@ pub async fn run(
     let mut ledger = Ledger::open(spool.dir())?;
     let mut backoff = Duration::from_millis(250);
     let mut capture = Captures::default();
-    let mut last_status: Option<String> = None;
-    let mut say = |events: &mpsc::UnboundedSender<Event>, status: Status| {
-        // Repeated identical statuses (every retry while unplugged) are said once.
-        let key = format!("{status:?}");
-        if last_status.as_deref() != Some(key.as_str()) {
-            let _ = events.send(Event::Status(status));
-            last_status = Some(key);
-        }
-    };
+    let mut said = Said::default();
     while !*shutdown.borrow() {
         match connect(&context, &config).await {
             Ok(connected) => {
                 backoff = Duration::from_millis(250);
                 apply_settings(&connected, &config, &events).await;
-                say(&events, status_connected(&context, &connected).await);
+                said.say(&events, status_connected(&context, &connected).await)
+                    .await;
                 let mut io = Io {
                     context: &context,
                     config: &config,
@@ -342,7 +312,7 @@ pub async fn run(
                         // A full disk: what was not stored stays on the camera (neither fetched
                         // nor deleted) and the catch-up of the next connection fetches it.
                         tracing::error!(error = %e, "cannot store frames; waiting for room");
-                        say(&events, crate::spool_trouble(&e));
+                        said.say(&events, crate::spool_trouble(&e)).await;
                         tokio::select! {
                             _ = tokio::time::sleep(Duration::from_secs(5)) => {}
                             _ = shutdown.changed() => {}
@@ -350,22 +320,23 @@ pub async fn run(
                     }
                     Err(SessionEnd::Camera(e)) => {
                         tracing::warn!(camera = %name, error = %e, "camera lost; reconnecting");
-                        say(&events, status_for(&e, &name));
+                        said.say(&events, status_for(&e, &name)).await;
                     }
                 }
             }
             Err((e, what)) => {
                 tracing::debug!(error = %e, camera = %what, "no camera");
-                say(&events, status_for(&e, &what));
+                said.say(&events, status_for(&e, &what)).await;
                 // Trigger presses while no camera is there are answered, not queued.
                 while let Ok(Command::Trigger) = commands.try_recv() {
-                    say(
+                    said.say(
                         &events,
                         Status::Error {
                             message: "no camera connected: trigger ignored".into(),
                             remedy: Some("请连接相机。 / Connect the camera.".into()),
                         },
-                    );
+                    )
+                    .await;
                 }
                 tokio::select! {
                     _ = tokio::time::sleep(backoff) => {}
@@ -426,20 +397,21 @@ async fn fetch_or_skip(
     match file_info(c, folder, name).await {
         Ok(info) => Ok(Some((file_key(c, folder, name, &info), info))),
         Err(e) if is_per_file(&e) => {
-            skip_report(io, folder, name, &e);
+            skip_report(io, folder, name, &e).await;
             Ok(None)
         }
         Err(e) => Err(SessionEnd::Camera(e)),
     }
 }
 
-fn skip_report(io: &Io<'_>, folder: &str, name: &str, e: &gphoto2::Error) {
+async fn skip_report(io: &Io<'_>, folder: &str, name: &str, e: &gphoto2::Error) {
     let path = format!("{}/{name}", folder.trim_end_matches('/'));
     tracing::error!(camera_path = %path, error = %e, "cannot download a file from the camera");
     let _ = io.events.send(Event::Status(Status::Error {
         message: format!("cannot download {path}: {e}"),
         remedy: Some("该照片无法从相机下载，请用读卡器复制后放入收片文件夹。 / This file cannot be downloaded; copy it with a card reader into the spool folder.".into()),
-    }));
+    }))
+    .await;
 }
 
 /// What a connection needs besides the camera.
@@ -447,7 +419,7 @@ struct Io<'a> {
     context: &'a Context,
     config: &'a CameraConfig,
     spool: &'a Arc<Spool>,
-    events: &'a mpsc::UnboundedSender<Event>,
+    events: &'a mpsc::Sender<Event>,
     captures: &'a mut Captures,
     ledger: &'a mut Ledger,
 }
@@ -561,14 +533,17 @@ async fn store(
             tracing::warn!(error = %e, camera_path = %camera_path, "could not delete from the camera");
         }
     }
-    let _ = io.events.send(Event::Frame(FrameArrived {
-        path: stored,
-        camera: c.name.clone(),
-        camera_path,
-        capture: io.captures.assign(&stem, kind),
-        kind,
-        bytes,
-    }));
+    let _ = io
+        .events
+        .send(Event::Frame(FrameArrived {
+            path: stored,
+            camera: c.name.clone(),
+            camera_path,
+            capture: io.captures.assign(&stem, kind),
+            kind,
+            bytes,
+        }))
+        .await;
     Ok(digest)
 }
 
@@ -604,7 +579,7 @@ async fn catch_up(c: &Connected, io: &mut Io<'_>) -> Result<HashMap<String, [u8;
                 tracing::info!(camera_path = %format!("{folder}/{name}"), "fetching a frame missed earlier");
                 match fetch(c, io, &folder, &name, &key).await {
                     Err(SessionEnd::Camera(e)) if is_per_file(&e) => {
-                        skip_report(io, &folder, &name, &e)
+                        skip_report(io, &folder, &name, &e).await
                     }
                     Err(e) => return Err(e),
                     Ok(digest) => {
@@ -670,7 +645,7 @@ async fn session(
             };
             match result {
                 Err(SessionEnd::Camera(e)) if is_per_file(&e) => {
-                    skip_report(io, &folder, &name, &e)
+                    skip_report(io, &folder, &name, &e).await
                 }
                 Err(e) => return Err(e),
                 Ok(_) => {}

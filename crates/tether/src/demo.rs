@@ -57,19 +57,21 @@ pub async fn run(
     pace: Option<Duration>,
     first_shot: u64,
     spool: Arc<Spool>,
-    events: mpsc::UnboundedSender<Event>,
+    events: mpsc::Sender<Event>,
     mut commands: mpsc::Receiver<Command>,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), TetherError> {
     if frames.is_empty() {
         return Err(TetherError::Camera("the demo camera has no frames".into()));
     }
-    let _ = events.send(Event::Status(Status::Connected {
-        model: MODEL.into(),
-        port: "demo:".into(),
-        battery: Some("100%".into()),
-        free_bytes: None,
-    }));
+    let _ = events
+        .send(Event::Status(Status::Connected {
+            model: MODEL.into(),
+            port: "demo:".into(),
+            battery: Some("100%".into()),
+            free_bytes: None,
+        }))
+        .await;
     let mut shot = first_shot;
     let mut next = 0usize;
     let mut ticker = pace.map(|p| {
@@ -104,14 +106,16 @@ pub async fn run(
         let (_, extension) = crate::split_name(std::path::Path::new(&frame.name));
         let path =
             store_blocking(Arc::clone(&spool), bytes, "demo".into(), extension.clone()).await?;
-        let _ = events.send(Event::Frame(FrameArrived {
-            path,
-            camera: MODEL.into(),
-            camera_path: frame.name.clone(),
-            capture: shot,
-            kind: FrameKind::from_extension(&extension),
-            bytes: len,
-        }));
+        let _ = events
+            .send(Event::Frame(FrameArrived {
+                path,
+                camera: MODEL.into(),
+                camera_path: frame.name.clone(),
+                capture: shot,
+                kind: FrameKind::from_extension(&extension),
+                bytes: len,
+            }))
+            .await;
         shot += 1;
     }
     Ok(())

@@ -64,12 +64,23 @@ fn candidates(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The files under `dir` with their identities, in path order (blocking).
+fn scan(dir: &Path) -> std::io::Result<Vec<(PathBuf, Seen)>> {
+    let mut files = Vec::new();
+    candidates(dir, &mut files)?;
+    files.sort();
+    Ok(files
+        .into_iter()
+        .filter_map(|path| identity(&path).map(|id| (path, id)))
+        .collect())
+}
+
 /// Watches `source` until `shutdown` turns true.
 pub async fn run(
     source: PathBuf,
     poll: Duration,
     spool: Arc<Spool>,
-    events: mpsc::UnboundedSender<Event>,
+    events: mpsc::Sender<Event>,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), TetherError> {
     let folder_err = |source_err| TetherError::Folder {
@@ -93,16 +104,19 @@ pub async fn run(
         battery: None,
         free_bytes: None,
     };
-    let _ = events.send(Event::Status(connected.clone()));
+    let _ = events.send(Event::Status(connected.clone())).await;
     let mut trouble = false;
     let mut pending: HashMap<PathBuf, Seen> = HashMap::new();
     let mut captures = Captures::default();
     while !*shutdown.borrow() {
-        let mut files = Vec::new();
-        candidates(&source, &mut files).map_err(folder_err)?;
-        files.sort();
-        for path in files {
-            let Some(id) = identity(&path) else { continue };
+        // The walk and the metadata reads block (a card reader can take seconds): off the
+        // async workers.
+        let dir = source.clone();
+        let files = tokio::task::spawn_blocking(move || scan(&dir))
+            .await
+            .map_err(|e| folder_err(std::io::Error::other(e)))?
+            .map_err(folder_err)?;
+        for (path, id) in files {
             if seen.contains(&id) {
                 continue;
             }
@@ -111,7 +125,7 @@ pub async fn run(
                 pending.insert(path, id);
                 continue;
             }
-            let bytes = match fs::read(&path) {
+            let bytes = match tokio::fs::read(&path).await {
                 Ok(b) => b,
                 Err(e) => {
                     tracing::warn!(file = %path.display(), error = %e, "cannot read; will retry");
@@ -134,7 +148,7 @@ pub async fn run(
                     // A full disk: the file stays in the source folder and is copied on a later
                     // poll, once there is room.
                     tracing::warn!(file = %path.display(), error = %e, "cannot store; will retry");
-                    let _ = events.send(Event::Status(crate::spool_trouble(&e)));
+                    let _ = events.send(Event::Status(crate::spool_trouble(&e))).await;
                     trouble = true;
                     // It stays first in line (still known stable): the files after it wait, so
                     // frames keep the order they were shot in.
@@ -142,23 +156,33 @@ pub async fn run(
                 }
             };
             pending.remove(&path);
-            if let Err(e) = log.append(log_line(&id).as_bytes()) {
+            let line = log_line(&id);
+            let (back, appended) = tokio::task::spawn_blocking(move || {
+                let appended = log.append(line.as_bytes());
+                (log, appended)
+            })
+            .await
+            .map_err(|e| spool_err(std::io::Error::other(e)))?;
+            log = back;
+            if let Err(e) = appended {
                 // Stored but not remembered: it may be copied again, and the session knows the
                 // same bytes by their hash. Never lost.
                 tracing::warn!(error = %e, "cannot note an imported file");
             }
             if std::mem::take(&mut trouble) {
-                let _ = events.send(Event::Status(connected.clone()));
+                let _ = events.send(Event::Status(connected.clone())).await;
             }
             let kind = FrameKind::from_extension(&extension);
-            let _ = events.send(Event::Frame(FrameArrived {
-                path: stored,
-                camera: camera.clone(),
-                camera_path: path.display().to_string(),
-                capture: captures.assign(&stem, kind),
-                kind,
-                bytes: data_len,
-            }));
+            let _ = events
+                .send(Event::Frame(FrameArrived {
+                    path: stored,
+                    camera: camera.clone(),
+                    camera_path: path.display().to_string(),
+                    capture: captures.assign(&stem, kind),
+                    kind,
+                    bytes: data_len,
+                }))
+                .await;
             seen.insert(id);
         }
         tokio::select! {

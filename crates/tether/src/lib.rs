@@ -7,6 +7,7 @@
 //! - [`camera`] (feature `gphoto2`): a tethered camera through libgphoto2 — detect, connect,
 //!   short waits for events, download, optional delete in internal-RAM mode, software trigger
 //!   between waits, reconnect with back-off.
+//! - [`settings`]: the camera settings (capture target, JPEG size), with or without libgphoto2.
 //! - [`ledger`]: what the camera source remembers, and its catch-up plan (no libgphoto2);
 //! - [`folder`]: a folder filled by another tethering program or a card reader.
 //! - [`demo`]: the demo camera, shooting bundled frames on trigger or at a pace.
@@ -20,7 +21,10 @@ pub mod control;
 pub mod demo;
 pub mod folder;
 pub mod ledger;
+pub mod settings;
 pub mod spool;
+
+pub use settings::{CameraConfig, CaptureTarget, ImageSize};
 
 use std::path::PathBuf;
 

@@ -6,14 +6,12 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
-use clap::Subcommand;
 use serde::{Deserialize, Serialize};
+use tether::{CameraConfig, CaptureTarget, ImageSize};
 
-use crate::tether_cmd::{CameraOptions, CaptureTargetOpt, ImageSizeOpt};
+use crate::{Error, Result};
 
 /// Where systemd's unit looks for the file.
 pub const DEFAULT_PATH: &str = "/etc/rollcall/rollcall.toml";
@@ -91,9 +89,9 @@ pub struct CameraSection {
     /// Only this camera: text in its model name, or its serial number.
     pub model: Option<String>,
     /// `card`, `ram` (deleted from the camera once safe) or `leave`.
-    pub capture_target: CaptureTargetOpt,
+    pub capture_target: CaptureTarget,
     /// `small` or `leave`.
-    pub image_size: ImageSizeOpt,
+    pub image_size: ImageSize,
     /// Never delete anything from the camera.
     pub keep_on_card: bool,
     /// For `source = "folder"`.
@@ -130,13 +128,15 @@ impl Default for ConsoleSection {
 }
 
 impl CameraSection {
-    pub fn options(&self, low_space_bytes: u64) -> CameraOptions {
-        CameraOptions {
-            model: self.model.clone(),
+    /// The camera source's settings.
+    pub fn options(&self, low_space_bytes: u64) -> CameraConfig {
+        CameraConfig {
+            camera: self.model.clone(),
             capture_target: self.capture_target,
             image_size: self.image_size,
             keep_on_card: self.keep_on_card,
             low_space_bytes,
+            ..CameraConfig::default()
         }
     }
 
@@ -148,93 +148,47 @@ impl CameraSection {
 
 /// Reads and parses the file (syntax, types, unknown keys).
 pub fn load(path: &Path) -> Result<Config> {
-    let text = std::fs::read_to_string(path).with_context(|| {
-        format!(
-            "无法读取配置文件 {} / cannot read the configuration file",
-            path.display()
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::io(
+            format!(
+                "无法读取配置文件 {} / cannot read the configuration file",
+                path.display()
+            ),
+            e,
         )
     })?;
-    parse(&text).with_context(|| {
-        format!(
-            "配置文件 {} 有误，请按提示的行号修改 / the configuration file is wrong",
-            path.display()
+    parse(&text).map_err(|message| {
+        Error::invalid(
+            format!(
+                "配置文件 {} 有误，请按提示的行号修改 / the configuration file is wrong",
+                path.display()
+            ),
+            message,
         )
     })
 }
 
-pub fn parse(text: &str) -> Result<Config> {
-    let mut config: Config = toml::from_str(text)?;
+/// Parses a configuration; the error names the line and column (the TOML parser's words).
+pub fn parse(text: &str) -> Result<Config, String> {
+    let mut config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
     if let Some(t) = &config.console.token
         && (t.len() < 16 || !t.chars().all(|c| c.is_ascii_alphanumeric()))
     {
-        anyhow::bail!("[console] token: at least 16 letters or digits (令牌至少 16 位字母或数字)");
+        return Err(
+            "[console] token: at least 16 letters or digits (令牌至少 16 位字母或数字)".into(),
+        );
     }
     if config.jobs == Some(0) {
-        anyhow::bail!("jobs = 0: at least one worker is needed (jobs 至少为 1)");
+        return Err("jobs = 0: at least one worker is needed (jobs 至少为 1)".into());
     }
     config.camera.demo_pace = config.camera.demo_pace.max(0.0);
     Ok(config)
 }
 
-#[derive(Debug, Subcommand)]
-pub enum ConfigCommand {
-    /// Check a configuration file: syntax, unknown keys (with the line), and that the data
-    /// folder, rosters, profile, camera source and console address can be used (检查配置).
-    Check {
-        /// The file; default /etc/rollcall/rollcall.toml.
-        #[arg(value_name = "FILE", default_value = DEFAULT_PATH)]
-        file: PathBuf,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Print an example configuration with every key explained (示例配置).
-    Example,
-}
-
 /// The documented example, kept in the repository as `systemd/rollcall.toml.example`.
 pub const EXAMPLE: &str = include_str!("../../../systemd/rollcall.toml.example");
 
-pub fn run(cmd: ConfigCommand) -> Result<ExitCode> {
-    match cmd {
-        ConfigCommand::Example => {
-            crate::emit(EXAMPLE)?;
-            Ok(ExitCode::SUCCESS)
-        }
-        ConfigCommand::Check { file, json } => {
-            let findings = match load(&file) {
-                Ok(config) => check(&config),
-                Err(e) => vec![Finding {
-                    ok: false,
-                    what: "file".into(),
-                    message: format!("{e:#}"),
-                }],
-            };
-            let ok = findings.iter().all(|f| f.ok);
-            if json {
-                let value = serde_json::json!({ "file": file, "ok": ok, "findings": findings });
-                crate::emit(&format!("{}\n", serde_json::to_string_pretty(&value)?))?;
-            } else {
-                let mut text = String::new();
-                for f in &findings {
-                    let mark = if f.ok { "✓" } else { "✗" };
-                    text.push_str(&format!("{mark} {}: {}\n", f.what, f.message));
-                }
-                text.push_str(if ok {
-                    "配置可用 / the configuration is usable\n"
-                } else {
-                    "配置有误，请修改后再检查 / fix the lines marked ✗ and check again\n"
-                });
-                crate::emit(&text)?;
-            }
-            Ok(if ok {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
-        }
-    }
-}
-
+/// One line of `rollcall config check`.
 #[derive(Debug, Serialize)]
 pub struct Finding {
     pub ok: bool,
@@ -328,13 +282,13 @@ pub fn check(config: &Config) -> Vec<Finding> {
                     },
                 );
             }
-            Err(e) => finding(false, "roster", format!("{e:#}")),
+            Err(e) => finding(false, "roster", e.to_string()),
         }
     }
 
-    match crate::photo_cmd::load_profile(&config.profile) {
+    match crate::load_profile(&config.profile) {
         Ok(_) => finding(true, "profile", config.profile.clone()),
-        Err(e) => finding(false, "profile", format!("{e:#}")),
+        Err(e) => finding(false, "profile", e.to_string()),
     }
 
     let camera = &config.camera;
@@ -401,7 +355,7 @@ mod tests {
     #[test]
     fn an_unknown_key_is_an_error_naming_its_line() {
         let e = parse("data = \"/tmp/x\"\n\n[camera]\nsorce = \"demo\"\n").unwrap_err();
-        let text = format!("{e:#}");
+        let text = e;
         assert!(text.contains("line 4"), "{text}");
         assert!(text.contains("sorce"), "{text}");
     }
@@ -409,7 +363,7 @@ mod tests {
     #[test]
     fn a_short_token_is_refused() {
         let e = parse("data = \"/tmp/x\"\n[console]\ntoken = \"abc\"\n").unwrap_err();
-        assert!(format!("{e:#}").contains("16"), "{e:#}");
+        assert!(e.contains("16"), "{e}");
         let c = parse("data = \"/tmp/x\"\n[console]\ntoken = \"abcdefgh12345678\"\n").unwrap();
         assert_eq!(c.console.token.as_deref(), Some("abcdefgh12345678"));
     }
@@ -417,6 +371,6 @@ mod tests {
     #[test]
     fn a_wrong_type_names_its_line() {
         let e = parse("data = \"/tmp/x\"\nshot_limit = \"four\"\n").unwrap_err();
-        assert!(format!("{e:#}").contains("line 2"), "{e:#}");
+        assert!(e.contains("line 2"), "{e}");
     }
 }

@@ -1,9 +1,11 @@
-//! Turning command-line paths into roster sources: walks folders, reads files.
+//! Turning paths (the command line's, the configuration's, a session's) into roster sources:
+//! walks folders, reads files, hands the bytes to the pure `roster` crate.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
 use walkdir::WalkDir;
+
+use crate::{Error, Result};
 
 /// Extensions of files that can hold a roster.
 /// Files a folder walk picks up. `.xlsb` is not read, but found and reported (save as .xlsx),
@@ -48,13 +50,16 @@ fn folder_name(path: &Path) -> Option<String> {
 pub fn find(paths: &[PathBuf]) -> Result<Vec<Found>> {
     let mut found = Vec::new();
     for arg in paths {
-        let meta = std::fs::metadata(arg)
-            .with_context(|| format!("cannot open {} (找不到文件或文件夹)", arg.display()))?;
+        let meta = std::fs::metadata(arg).map_err(|e| {
+            Error::io(
+                format!("找不到文件或文件夹 / cannot open {}", arg.display()),
+                e,
+            )
+        })?;
         if meta.is_dir() {
             let before = found.len();
             for entry in WalkDir::new(arg).sort_by_file_name() {
-                let entry =
-                    entry.with_context(|| format!("cannot read folder {}", arg.display()))?;
+                let entry = entry.map_err(|e| Error::read(arg, std::io::Error::from(e)))?;
                 if entry.file_type().is_file() && is_roster_file(entry.path()) {
                     let rel = entry.path().strip_prefix(arg).unwrap_or(entry.path());
                     let display = rel
@@ -70,10 +75,10 @@ pub fn find(paths: &[PathBuf]) -> Result<Vec<Found>> {
                 }
             }
             if found.len() == before {
-                bail!(
-                    "no roster files (.xlsx .xlsm .xls .ods .csv) in {} (文件夹中没有名册文件)",
+                return Err(Error::Refused(format!(
+                    "文件夹中没有名册文件 / no roster files (.xlsx .xlsm .xls .ods .csv) in {}",
                     arg.display()
-                );
+                )));
             }
         } else {
             found.push(Found {
@@ -91,8 +96,7 @@ pub fn read(found: &[Found]) -> Result<Vec<roster::Source>> {
     found
         .iter()
         .map(|f| {
-            let bytes = std::fs::read(&f.path)
-                .with_context(|| format!("cannot read {} (无法读取文件)", f.path.display()))?;
+            let bytes = std::fs::read(&f.path).map_err(|e| Error::read(&f.path, e))?;
             Ok(roster::Source {
                 path: f.display.clone(),
                 folder: f.folder.clone(),
@@ -118,4 +122,26 @@ pub fn load(
             kindergarten_photos,
         },
     ))
+}
+
+/// A roster for a new session: loaded as of `as_of` (default today), with the files' absolute
+/// paths, which the session remembers for "reload roster". Unreadable files are reported in
+/// the roster's problems (the caller shows them).
+pub fn load_for_session(
+    paths: &[PathBuf],
+    as_of: Option<chrono::NaiveDate>,
+    kindergarten_photos: bool,
+) -> Result<(roster::Roster, Vec<String>)> {
+    let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+    let roster = load(paths, as_of, kindergarten_photos)?;
+    let absolute = paths
+        .iter()
+        .map(|p| {
+            std::path::absolute(p)
+                .unwrap_or_else(|_| p.clone())
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    Ok((roster, absolute))
 }
