@@ -17,7 +17,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 const SCHOOL: &str = "梧州市耐久测试小学";
@@ -95,9 +94,7 @@ enum Step {
 
 struct Daemon {
     child: Child,
-    base: String,
-    csrf: String,
-    agent: ureq::Agent,
+    client: kit::client::Client,
     log: PathBuf,
 }
 
@@ -106,26 +103,10 @@ impl Daemon {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    fn get(&self, path: &str) -> Value {
-        self.agent
-            .get(format!("{}{path}", self.base))
-            .call()
-            .unwrap()
-            .body_mut()
-            .read_json()
-            .unwrap()
-    }
-
-    fn command(&self, body: Value) {
-        let mut r = self
-            .agent
-            .post(format!("{}/api/command", self.base))
-            .header("x-rollcall-csrf", &self.csrf)
-            .send_json(&body)
-            .unwrap();
-        let status = r.status().as_u16();
-        let answer: Value = r.body_mut().read_json().unwrap_or(Value::Null);
-        assert_eq!(status, 200, "{body}: {answer}\n{}", self.log());
+    fn command(&self, command: session::Command) {
+        if let Err(e) = self.client.command(&command) {
+            panic!("{command:?}: {e}\n{}", self.log());
+        }
     }
 
     fn alive(&mut self) {
@@ -203,11 +184,9 @@ impl Soak {
         }
         let mut child = cmd.spawn().unwrap();
         let deadline = Instant::now() + Duration::from_secs(60);
-        let info: Value = loop {
-            if let Ok(text) = std::fs::read_to_string(self.data().join("console.json"))
-                && let Ok(v) = serde_json::from_str(&text)
-            {
-                break v;
+        let client = loop {
+            if let Ok(client) = kit::client::Client::connect(&self.data()) {
+                break client;
             }
             if let Ok(Some(status)) = child.try_wait() {
                 panic!(
@@ -218,28 +197,7 @@ impl Soak {
             assert!(Instant::now() < deadline, "no console");
             std::thread::sleep(Duration::from_millis(50));
         };
-        let base = info["base"]
-            .as_str()
-            .unwrap()
-            .trim_end_matches('/')
-            .to_string();
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(30)))
-            .build()
-            .into();
-        let response = agent.get(format!("{base}/api/state")).call().unwrap();
-        let csrf = response.headers()["x-rollcall-csrf"]
-            .to_str()
-            .unwrap()
-            .to_string();
-        Daemon {
-            child,
-            base,
-            csrf,
-            agent,
-            log,
-        }
+        Daemon { child, client, log }
     }
 
     /// Delivers one shot: into the watched folder, or pressed on the virtual camera.
@@ -408,7 +366,7 @@ fn soak_a_photo_day_of_kills_pulls_reloads_and_a_full_disk() {
             soak.write_config("camera");
             daemon = soak.start();
             let deadline = Instant::now() + Duration::from_secs(60);
-            while daemon.get("/api/camera")["state"] != "connected" {
+            while !matches!(daemon.client.camera(), Ok(tether::Status::Connected { .. })) {
                 assert!(Instant::now() < deadline, "no camera:\n{}", daemon.log());
                 std::thread::sleep(Duration::from_millis(50));
             }
@@ -422,7 +380,9 @@ fn soak_a_photo_day_of_kills_pulls_reloads_and_a_full_disk() {
             class += 1;
             in_class = 0;
             let c = class_name(class);
-            daemon.command(json!({"command": "class", "class": c}));
+            daemon.command(session::Command::Class {
+                class: c.to_string(),
+            });
             soak.steps.push(Step::Class(c));
         }
         // Quiet moments for the operator's commands and the full disk: now and then, and each
@@ -440,7 +400,7 @@ fn soak_a_photo_day_of_kills_pulls_reloads_and_a_full_disk() {
             soak.steps.push(Step::Shots(std::mem::take(&mut pending)));
             match forced.unwrap_or_else(|| rng.below(3)) {
                 0 => {
-                    daemon.command(json!({"command": "skip"}));
+                    daemon.command(session::Command::Skip { student: None });
                     soak.steps.push(Step::Skip);
                     in_class += 1;
                 }
@@ -451,7 +411,7 @@ fn soak_a_photo_day_of_kills_pulls_reloads_and_a_full_disk() {
                         soak.renamed.push(n);
                     }
                     write_roster(&soak.path("roster"), classes, &soak.renamed);
-                    daemon.command(json!({"command": "reload"}));
+                    daemon.command(session::Command::Reload);
                     soak.steps.push(Step::Reload(soak.renamed.clone()));
                     soak.reloads += 1;
                 }

@@ -74,16 +74,19 @@ async fn the_supervisor_reports_ready_progress_and_stopping_and_files_frames() {
         let recorder = Arc::clone(&recorder);
         let shutdown = shutdown.clone();
         let config = config.clone();
-        tokio::spawn(async move { kit::supervisor::run(&config, recorder.as_ref(), shutdown).await })
+        tokio::spawn(
+            async move { kit::supervisor::run(&config, recorder.as_ref(), shutdown).await },
+        )
     };
-    let progressed = |r: &Report| {
-        matches!(r, Report::Status(s) if s.contains(tether::demo::MODEL) && !s.contains("已拍 0/"))
-    };
+    let progressed = |r: &Report| matches!(r, Report::Status(s) if s.contains(tether::demo::MODEL) && !s.contains("已拍 0/"));
     tokio::time::timeout(Duration::from_secs(120), recorder.until(progressed))
         .await
         .unwrap_or_else(|_| panic!("no progress: {:?}", recorder.reports.lock().unwrap()));
     assert!(recorder.seen(|r| *r == Report::Ready));
-    assert!(recorder.seen(|r| *r == Report::Watchdog), "the session's heartbeat is pinged");
+    assert!(
+        recorder.seen(|r| *r == Report::Watchdog),
+        "the session's heartbeat is pinged"
+    );
     // The console was hosted on the same runtime and said where.
     let info = kit::console::read_info(&config.data).unwrap();
     assert!(info.base.starts_with("http://127.0.0.1:"), "{}", info.base);
