@@ -114,8 +114,8 @@ fn school() -> State {
 fn view(c: &mut Criterion) {
     let state = school();
     let health = session::engine::Health::default();
-    let view = console::view::build(&state, health.clone(), 4);
     let make_up = console::view::make_up(&state);
+    let view = console::view::build(&state, health.clone(), 4, &make_up);
     let view_bytes = serde_json::to_vec(&view).expect("json").len();
     let make_up_bytes = serde_json::to_vec(&make_up).expect("json").len();
     println!(
@@ -131,7 +131,10 @@ fn view(c: &mut Criterion) {
     let mut group = c.benchmark_group("console");
     group.sample_size(20);
     group.bench_function("view_2000_students", |b| {
-        b.iter(|| console::view::build(&state, health.clone(), 4))
+        b.iter(|| {
+            let make_up = console::view::make_up(&state);
+            console::view::build(&state, health.clone(), 4, &make_up)
+        })
     });
     group.finish();
 }

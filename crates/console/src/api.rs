@@ -27,13 +27,22 @@ pub struct Person {
     pub takes: usize,
 }
 
+/// Where the last frame is: still being processed, or its verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Processing,
+    Pass,
+    Fail,
+    Error,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Last {
     pub frame: u64,
     /// The student it went to (`None`: unassigned).
     pub student: Option<String>,
-    /// `processing`, `pass`, `fail` or `error`.
-    pub verdict: String,
+    pub verdict: Verdict,
     pub reasons: Vec<String>,
     pub failed: Vec<String>,
     pub photo: bool,

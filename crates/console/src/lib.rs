@@ -52,14 +52,18 @@ pub use api::View;
 pub struct Snapshot {
     pub state: State,
     pub view: View,
+    /// The school's make-up list (`/api/make-up`), built once per change.
+    pub make_up: api::MakeUpList,
 }
 
 impl Snapshot {
     /// The session as the engine has it now, with the data disk's health.
     pub fn of(engine: &Engine, shot_limit: usize) -> Snapshot {
+        let make_up = view::make_up(engine.state());
         Snapshot {
-            view: view::build(engine.state(), engine.health(), shot_limit),
+            view: view::build(engine.state(), engine.health(), shot_limit, &make_up),
             state: engine.state().clone(),
+            make_up,
         }
     }
 }
@@ -69,7 +73,7 @@ impl Snapshot {
 pub struct Loader(pub Box<LoadFn>);
 
 /// Roster sources in, the checked roster or an operator message out.
-pub type LoadFn = dyn Fn(&[String]) -> Result<roster::Roster, String> + Send + Sync;
+pub type LoadFn = dyn Fn(&[String]) -> Result<roster::Roster, bilingual::Text> + Send + Sync;
 
 impl std::fmt::Debug for Loader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -458,7 +462,7 @@ async fn reload(console: Shared, state: State) -> Response {
                 "this console cannot reload the roster".into(),
             )
         })?;
-        let roster = (loader.0)(&sources).map_err(|m| refused(m.clone(), m))?;
+        let roster = (loader.0)(&sources).map_err(|text| refused(text.zh, text.en))?;
         let line = console
             .remote
             .command(SessionRequest::Reload(Box::new(roster), sources))?;
@@ -490,7 +494,7 @@ async fn reload(console: Shared, state: State) -> Response {
 /// The school's make-up list (the view carries only its size and revision).
 async fn make_up(AxumState(console): AxumState<Shared>) -> Response {
     let snapshot = console.snapshot.borrow().clone();
-    axum::Json(view::make_up(&snapshot.state)).into_response()
+    axum::Json(&snapshot.make_up).into_response()
 }
 
 #[derive(Debug, Deserialize)]

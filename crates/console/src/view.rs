@@ -9,7 +9,7 @@ use std::hash::{Hash, Hasher};
 use session::State;
 use session::event::OutcomeVerdict;
 
-use crate::api::{Last, MakeUpList, Person, Progress, Row, View};
+use crate::api::{Last, MakeUpList, Person, Progress, Row, Verdict, View};
 
 fn person(state: &State, s: usize) -> Person {
     let st = &state.students[s];
@@ -24,17 +24,24 @@ fn person(state: &State, s: usize) -> Person {
 }
 
 /// The view of a state.
-pub fn build(state: &State, health: session::engine::Health, shot_limit: usize) -> View {
+///
+/// `make_up` is the school's list ([`make_up`]), built once per change by the caller: the view
+/// carries only its length and revision.
+pub fn build(
+    state: &State,
+    health: session::engine::Health,
+    shot_limit: usize,
+    make_up: &MakeUpList,
+) -> View {
     let last = state.frames.last().map(|f| Last {
         frame: f.id,
         student: f.owner.map(|s| state.students[s].rec.name.clone()),
         verdict: match f.outcome.as_ref().map(|o| o.verdict) {
-            None => "processing",
-            Some(OutcomeVerdict::Pass) => "pass",
-            Some(OutcomeVerdict::Fail) => "fail",
-            Some(OutcomeVerdict::Error) => "error",
-        }
-        .to_string(),
+            None => Verdict::Processing,
+            Some(OutcomeVerdict::Pass) => Verdict::Pass,
+            Some(OutcomeVerdict::Fail) => Verdict::Fail,
+            Some(OutcomeVerdict::Error) => Verdict::Error,
+        },
         reasons: f
             .outcome
             .as_ref()
@@ -86,7 +93,6 @@ pub fn build(state: &State, health: session::engine::Health, shot_limit: usize) 
     let shot_limit_hit = state
         .cursor
         .is_some_and(|s| state.students[s].takes.len() >= shot_limit);
-    let make_up = make_up(state);
     View {
         seq: state.seq,
         school: state.school.clone(),

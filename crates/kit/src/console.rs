@@ -162,10 +162,13 @@ pub fn start(
 }
 
 /// The console's "reload roster": the session's roster files read and checked again.
-fn load_roster(sources: &[String]) -> Result<roster::Roster, String> {
+fn load_roster(sources: &[String]) -> Result<roster::Roster, bilingual::Text> {
     let paths: Vec<PathBuf> = sources.iter().map(PathBuf::from).collect();
     crate::inputs::load(&paths, chrono::Local::now().date_naive(), false).map_err(|e| {
-        format!("名册文件无法读取（{e}）：请用 rollcall session reload 指定名册的位置")
+        bilingual::Text::new(
+            format!("名册文件无法读取（{e}）：请用 rollcall session reload 指定名册的位置"),
+            format!("the roster files cannot be read ({e}): give their place with rollcall session reload"),
+        )
     })
 }
 

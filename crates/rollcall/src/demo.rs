@@ -252,8 +252,8 @@ pub fn run(a: DemoArgs) -> Result<ExitCode> {
         photographer.press(&client, shot)?;
         let last = wait_for_verdict(&client, before + 1, &mut daemon)?;
         let who = last.student.as_deref().unwrap_or("（未分配）");
-        match last.verdict.as_str() {
-            "pass" => println!("第 {} 张 → {who}：合格 / pass", before + 1),
+        match last.verdict {
+            console::api::Verdict::Pass => println!("第 {} 张 → {who}：合格 / pass", before + 1),
             _ => println!(
                 "第 {} 张 → {who}：不合格 / fail — {}",
                 before + 1,
@@ -366,7 +366,7 @@ fn wait_for_verdict(
         let view = client.state()?;
         if u64::try_from(view.frames).unwrap_or(u64::MAX) >= frames
             && let Some(last) = view.last
-            && last.verdict != "processing"
+            && last.verdict != console::api::Verdict::Processing
         {
             return Ok(last);
         }
