@@ -176,3 +176,66 @@ fn a_school_photographed_from_the_command_line() {
     // Every frame is kept.
     assert_eq!(files(&data.join("originals/梧州市示例中学")).len(), 3);
 }
+
+#[test]
+fn every_command_speaks_english_when_asked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let roster_dir = tmp.path().join("梧州市示例中学");
+    std::fs::create_dir_all(&roster_dir).unwrap();
+    let csv = repo().join("demo/rosters/梧州市示例中学/初一(1)班.csv");
+    std::fs::copy(&csv, roster_dir.join("初一(1)班.csv")).unwrap();
+    let roster = roster_dir.to_str().unwrap();
+    let en = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--lang", "en"]);
+        rollcall(&all, &data)
+    };
+    let han = |text: &str, allowed: &[&str]| {
+        let mut rest = text.to_string();
+        // Names, schools and classes are data, not words of rollcall.
+        for a in allowed {
+            rest = rest.replace(a, "");
+        }
+        assert!(
+            !rest.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "Chinese words in English output:\n{text}"
+        );
+    };
+    let data_words = ["梧州市示例中学", "初一(1)班", "初一", "班"];
+
+    // A session's own words.
+    let started = ok(&en(&["session", "start", roster]));
+    assert!(started.contains("started"), "{started}");
+    let names: Vec<String> = std::fs::read_to_string(&csv)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').nth(1).map(str::to_string))
+        .collect();
+    let mut allowed: Vec<&str> = data_words.to_vec();
+    allowed.extend(names.iter().map(String::as_str));
+    han(&started, &allowed);
+    ok(&en(&["session", "skip"]));
+    let status = ok(&en(&["session", "status"]));
+    assert!(status.contains("make-up list (9):"), "{status}");
+    assert!(status.contains("absent"), "{status}");
+    han(&status, &allowed);
+
+    // The export shell's words and a kit error, both in English.
+    let plan = ok(&en(&["submit", "plan"]));
+    assert!(plan.starts_with("submission plan"), "{plan}");
+    let missing = common::rollcall()
+        .args(["--lang", "en", "verify"])
+        .arg(tmp.path().join("nowhere"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert_eq!(missing.status.code(), Some(2), "{err}");
+    assert!(err.contains("no session in"), "{err}");
+    han(&err, &[]);
+
+    // The same in Chinese by default.
+    let status = ok(&rollcall(&["session", "status"], &data));
+    assert!(status.contains("补拍名单（9 人）："), "{status}");
+}

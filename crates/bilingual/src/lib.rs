@@ -45,6 +45,15 @@ impl Text {
             format!("{} / {}", self.zh, self.en)
         }
     }
+
+    /// The inverse of [`Text::both`], for text stored in that form (the journal's reasons): the
+    /// Chinese before the first ` / `, the English after it; text without one is both.
+    pub fn from_both(line: &str) -> Text {
+        match line.split_once(" / ") {
+            Some((zh, en)) => Text::new(zh, en),
+            None => Text::new(line, line),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -58,6 +67,8 @@ mod tests {
         assert_eq!(t.get(Lang::En), "retake");
         assert_eq!(t.both(), "请重拍 / retake");
         assert_eq!(Text::new("缺席", "").both(), "缺席");
+        assert_eq!(Text::from_both(&t.both()), t);
+        assert_eq!(Text::from_both("缺席"), Text::new("缺席", "缺席"));
         let json = serde_json::to_string(&t).unwrap();
         assert_eq!(json, r#"{"zh":"请重拍","en":"retake"}"#);
         assert_eq!(serde_json::from_str::<Text>(&json).unwrap(), t);

@@ -3,6 +3,8 @@ let csrf = document.querySelector('meta[name=csrf]').content;
 // Chinese by default; English when chosen (kept in this browser).
 let lang = localStorage.getItem('rollcall-lang') === 'en' ? 'en' : 'zh';
 const t = (zh, en) => (lang === 'en' ? en : zh);
+// A journaled reason is `中文 / English` (bilingual::Text::both): the part in the page's language.
+const inLang = (both) => { const i = both.indexOf(' / '); return i < 0 ? both : t(both.slice(0, i), both.slice(i + 3)); };
 function applyLang() {
   document.documentElement.lang = lang === 'en' ? 'en' : 'zh-CN';
   for (const el of document.querySelectorAll('[data-en]')) {
@@ -112,7 +114,7 @@ function render(v) {
     verdict.className = last.verdict;
     verdict.textContent = words[last.verdict] + (last.accepted ? t('（已强制采用）', ' (accepted)') : '');
     $('last-reasons').replaceChildren();
-    for (const r of last.reasons) { const li = document.createElement('li'); li.textContent = r; $('last-reasons').appendChild(li); }
+    for (const r of last.reasons) { const li = document.createElement('li'); li.textContent = inLang(r); $('last-reasons').appendChild(li); }
     const img = $('last-photo');
     if (last.photo) { const src = `/api/photo/${last.frame}`; if (img.getAttribute('src') !== src) img.src = src; img.style.visibility = 'visible'; }
     else { img.removeAttribute('src'); img.style.visibility = last.verdict === 'processing' ? 'hidden' : 'visible'; }

@@ -8,14 +8,21 @@ use console::api::{Done, Failure, MakeUpList, Recorded};
 use session::Command;
 
 use crate::{Error, Result};
+use bilingual::Text;
 
 fn unreachable(e: ureq::Error) -> Error {
-    Error::invalid("控制台没有响应 / the console does not answer", e)
+    Error::invalid(
+        Text::new("控制台没有响应", "the console does not answer"),
+        e,
+    )
 }
 
 fn not_understood(path: &str, e: &ureq::Error) -> Error {
     Error::invalid(
-        format!("the console's answer to {path} is not understood"),
+        Text::new(
+            format!("控制台对 {path} 的回答无法理解"),
+            format!("the console's answer to {path} is not understood"),
+        ),
         e,
     )
 }
@@ -118,13 +125,11 @@ impl Client {
                 .map_err(|e| not_understood(path, &e));
         }
         match response.body_mut().read_json::<Failure>() {
-            Ok(Failure { error }) => Err(Error::Refused(format!(
-                "{}\n  ({}; HTTP {status})",
-                error.text.zh, error.text.en
-            ))),
-            Err(_) => Err(Error::Refused(format!(
-                "控制台拒绝了请求 / the console refused the request (HTTP {status})"
-            ))),
+            Ok(Failure { error }) => Err(Error::Refused(error.text)),
+            Err(_) => Err(Error::refused(
+                format!("控制台拒绝了请求（HTTP {status}）"),
+                format!("the console refused the request (HTTP {status})"),
+            )),
         }
     }
 }

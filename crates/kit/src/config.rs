@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use bilingual::Text;
 use serde::{Deserialize, Serialize};
 use tether::{CameraConfig, CaptureTarget, ImageSize};
 
@@ -150,18 +151,21 @@ impl CameraSection {
 pub fn load(path: &Path) -> Result<Config> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         Error::io(
-            format!(
-                "无法读取配置文件 {} / cannot read the configuration file",
-                path.display()
+            Text::new(
+                format!("无法读取配置文件 {}", path.display()),
+                format!("cannot read the configuration file {}", path.display()),
             ),
             e,
         )
     })?;
     parse(&text).map_err(|message| {
         Error::invalid(
-            format!(
-                "配置文件 {} 有误，请按提示的行号修改 / the configuration file is wrong",
-                path.display()
+            Text::new(
+                format!("配置文件 {} 有误，请按提示的行号修改", path.display()),
+                format!(
+                    "the configuration file {} is wrong (see the line)",
+                    path.display()
+                ),
             ),
             message,
         )
@@ -193,23 +197,24 @@ pub const EXAMPLE: &str = include_str!("../../../systemd/rollcall.toml.example")
 pub struct Finding {
     pub ok: bool,
     pub what: String,
-    pub message: String,
+    pub message: Text,
 }
 
 /// Everything that can be checked without starting anything.
 pub fn check(config: &Config) -> Vec<Finding> {
     let mut out = Vec::new();
-    let mut finding = |ok: bool, what: &str, message: String| {
+    let mut finding = |ok: bool, what: &str, zh: String, en: String| {
         out.push(Finding {
             ok,
             what: what.into(),
-            message,
+            message: Text::new(zh, en),
         })
     };
     finding(
         true,
         "file",
-        "语法与键名正确 / syntax and keys are right".into(),
+        "语法与键名正确".into(),
+        "syntax and keys are right".into(),
     );
 
     // The data folder: exists and writable, or its parent can hold it.
@@ -222,32 +227,43 @@ pub fn check(config: &Config) -> Vec<Finding> {
             None => false,
         }
     };
-    finding(
-        data_ok,
-        "data",
-        if data_ok {
-            format!("{} 可写 / writable", data.display())
-        } else {
-            format!(
-                "{} 无法写入：请创建并交给运行 rollcall 的用户 / cannot write there",
-                data.display()
-            )
-        },
-    );
+    let d = data.display();
+    if data_ok {
+        finding(
+            true,
+            "data",
+            format!("{d} 可写"),
+            format!("{d} is writable"),
+        );
+    } else {
+        finding(
+            false,
+            "data",
+            format!("{d} 无法写入：请创建并交给运行 rollcall 的用户"),
+            format!("cannot write {d}: create it and give it to the user running rollcall"),
+        );
+    }
 
     // A session, or rosters to start one.
     let layout = session::Layout::new(data);
     let has_session = layout.schools().map(|s| !s.is_empty()).unwrap_or(false);
     if config.roster.is_empty() {
-        finding(
-            has_session,
-            "roster",
-            if has_session {
-                "未配置名册；使用数据目录中已有的拍摄会话 / using the existing session".into()
-            } else {
-                "没有名册，数据目录中也没有拍摄会话：请设置 roster = [\"名册文件或文件夹\"] / set `roster`".into()
-            },
-        );
+        if has_session {
+            finding(
+                true,
+                "roster",
+                "未配置名册；使用数据目录中已有的拍摄会话".into(),
+                "no roster configured; using the session in the data folder".into(),
+            );
+        } else {
+            finding(
+                false,
+                "roster",
+                "没有名册，数据目录中也没有拍摄会话：请设置 roster = [\"名册文件或文件夹\"]".into(),
+                "no roster and no session in the data folder: set roster = [\"file or folder\"]"
+                    .into(),
+            );
+        }
     } else {
         match crate::inputs::load(
             &config.roster,
@@ -263,72 +279,108 @@ pub fn check(config: &Config) -> Vec<Finding> {
                             .school
                             .as_ref()
                             .is_some_and(|s| schools.iter().any(|x| x == s)));
-                finding(
-                    ok,
-                    "roster",
-                    if ok {
+                if ok {
+                    finding(
+                        true,
+                        "roster",
+                        format!("{students} 名学生，学校：{}", schools.join("、")),
+                        format!("{students} students, schools: {}", schools.join(", ")),
+                    );
+                } else if students == 0 {
+                    finding(
+                        false,
+                        "roster",
+                        "名册中没有学生".into(),
+                        "the rosters hold no student".into(),
+                    );
+                } else {
+                    finding(
+                        false,
+                        "roster",
                         format!(
-                            "{} 名学生，学校：{} / students, schools",
-                            students,
+                            "名册中有多所学校（{}）：请设置 school = \"…\"",
                             schools.join("、")
-                        )
-                    } else if students == 0 {
-                        "名册中没有学生 / the rosters hold no student".into()
-                    } else {
+                        ),
                         format!(
-                            "名册中有多所学校（{}）：请设置 school = \"…\" / set `school`",
-                            schools.join("、")
-                        )
-                    },
-                );
+                            "the rosters hold several schools ({}): set school = \"…\"",
+                            schools.join(", ")
+                        ),
+                    );
+                }
             }
-            Err(e) => finding(false, "roster", e.to_string()),
+            Err(e) => {
+                let t = e.text();
+                finding(false, "roster", t.zh, t.en)
+            }
         }
     }
 
     match crate::load_profile(&config.profile) {
-        Ok(_) => finding(true, "profile", config.profile.clone()),
-        Err(e) => finding(false, "profile", e.to_string()),
+        Ok(_) => finding(
+            true,
+            "profile",
+            config.profile.clone(),
+            config.profile.clone(),
+        ),
+        Err(e) => {
+            let t = e.text();
+            finding(false, "profile", t.zh, t.en)
+        }
     }
 
     let camera = &config.camera;
     match camera.source {
-        SourceName::Camera => finding(
-            cfg!(feature = "camera"),
+        SourceName::Camera if cfg!(feature = "camera") => finding(
+            true,
             "camera",
-            if cfg!(feature = "camera") {
-                "libgphoto2 相机；插上相机即开始 / a camera through libgphoto2".into()
-            } else {
-                "此版本不含相机支持，请用 source = \"folder\" / built without libgphoto2".into()
-            },
+            "libgphoto2 相机；插上相机即开始".into(),
+            "a camera through libgphoto2; plug it in to start".into(),
+        ),
+        SourceName::Camera => finding(
+            false,
+            "camera",
+            "此版本不含相机支持，请用 source = \"folder\"".into(),
+            "built without libgphoto2: use source = \"folder\"".into(),
         ),
         SourceName::Folder => match &camera.folder {
-            Some(f) if f.is_dir() => finding(true, "camera", format!("文件夹 {}", f.display())),
+            Some(f) if f.is_dir() => finding(
+                true,
+                "camera",
+                format!("文件夹 {}", f.display()),
+                format!("folder {}", f.display()),
+            ),
             Some(f) => finding(
                 false,
                 "camera",
-                format!("文件夹 {} 不存在 / the folder does not exist", f.display()),
+                format!("文件夹 {} 不存在", f.display()),
+                format!("the folder {} does not exist", f.display()),
             ),
             None => finding(
                 false,
                 "camera",
-                "source = \"folder\" 需要 folder = \"…\" / set `folder`".into(),
+                "source = \"folder\" 需要 folder = \"…\"".into(),
+                "source = \"folder\" needs folder = \"…\"".into(),
             ),
         },
-        SourceName::Demo => finding(true, "camera", "演示相机 / the demo camera".into()),
+        SourceName::Demo => finding(true, "camera", "演示相机".into(), "the demo camera".into()),
     }
 
     let listen = config.console.listen;
-    let bound = std::net::TcpListener::bind(listen).is_ok();
-    finding(
-        bound,
-        "console",
-        if bound {
-            format!("{listen} 可用 / free")
-        } else {
-            format!("{listen} 已被占用（rollcall 已在运行？）/ in use (is rollcall running?)")
-        },
-    );
+    if std::net::TcpListener::bind(listen).is_ok() {
+        finding(
+            true,
+            "console",
+            format!("{listen} 可用"),
+            format!("{listen} is free"),
+        );
+    } else {
+        finding(
+            false,
+            "console",
+            format!("{listen} 已被占用（rollcall 已在运行？）"),
+            format!("{listen} is in use (is rollcall running?)"),
+        );
+    }
     out
 }
 

@@ -28,9 +28,16 @@ fn token(data: &Path) -> Result<String> {
             return Ok(t);
         }
     }
-    let t = console::random_token().map_err(|e| Error::io("cannot make a token", e))?;
+    let t = console::random_token().map_err(no_token)?;
     durable::write_atomic(&path, t.as_bytes()).map_err(|e| Error::write(&path, e))?;
     Ok(t)
+}
+
+fn no_token(e: std::io::Error) -> Error {
+    Error::io(
+        bilingual::Text::new("无法生成令牌", "cannot make a token"),
+        e,
+    )
 }
 
 /// Makes `token` the console's token (the configuration's `[console] token`).
@@ -107,7 +114,10 @@ pub fn start(
     };
     let cannot_listen = |e| {
         Error::io(
-            format!("控制台无法监听 {addr}（端口被占用？）/ cannot listen on {addr}"),
+            bilingual::Text::new(
+                format!("控制台无法监听 {addr}（端口被占用？）"),
+                format!("the console cannot listen on {addr} (port in use?)"),
+            ),
             e,
         )
     };
@@ -130,7 +140,7 @@ pub fn start(
         base: base.clone(),
         token: token.clone(),
     })
-    .map_err(|e| Error::invalid("console.json", e))?;
+    .map_err(|e| Error::invalid(bilingual::Text::new("console.json", "console.json"), e))?;
     let info_path = data.join(INFO);
     durable::write_atomic(&info_path, &info).map_err(|e| Error::write(&info_path, e))?;
     let (publish, snapshot) = watch::channel(Arc::new(first));
@@ -139,7 +149,7 @@ pub fn start(
         snapshot,
         layout: session::Layout::new(data),
         token,
-        csrf: console::random_token().map_err(|e| Error::io("cannot make a token", e))?,
+        csrf: console::random_token().map_err(no_token)?,
         spool: settings.spool,
         loader: Some(console::Loader(Box::new(load_roster))),
         sounds: settings.sounds,
@@ -177,13 +187,26 @@ pub fn read_info(data: &Path) -> Result<ConsoleInfo> {
     let path = data.join(INFO);
     let text = std::fs::read_to_string(&path).map_err(|e| {
         Error::io(
-            format!(
-                "控制台没有运行（找不到 {}）：先运行 rollcall session run --console / the console is not running",
-                path.display()
+            bilingual::Text::new(
+                format!(
+                    "控制台没有运行（找不到 {}）：先运行 rollcall daemon 或 rollcall session run --console",
+                    path.display()
+                ),
+                format!(
+                    "the console is not running (no {}): start rollcall daemon or rollcall session run --console",
+                    path.display()
+                ),
             ),
             e,
         )
     })?;
-    serde_json::from_str(&text)
-        .map_err(|e| Error::invalid(format!("{} is damaged", path.display()), e))
+    serde_json::from_str(&text).map_err(|e| {
+        Error::invalid(
+            bilingual::Text::new(
+                format!("{} 已损坏", path.display()),
+                format!("{} is damaged", path.display()),
+            ),
+            e,
+        )
+    })
 }

@@ -1,19 +1,23 @@
 //! The kit's one error type: what stops a service or a step of the export shell, in words an
-//! operator can act on (Chinese first, then English, as every message of rollcall).
+//! operator can act on, in both languages ([`Error::text`]); `Display` gives the Chinese, then
+//! the English in brackets.
 
+use std::fmt;
 use std::path::Path;
+
+use bilingual::{Lang, Text};
 
 /// An error of the kit's services.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file or folder could not be read or written; `what` names it and the step.
-    #[error("{what}: {source}")]
+    #[error("{}: {source}", Both(what))]
     Io {
-        what: String,
+        what: Text,
         #[source]
         source: std::io::Error,
     },
-    /// The session's engine refused or failed (its own words, Chinese then English).
+    /// The session's engine refused or failed (its own words).
     #[error("{zh}\n  ({source})", zh = .source.zh())]
     Session {
         #[from]
@@ -32,41 +36,83 @@ pub enum Error {
         source: tether::TetherError,
     },
     /// An input (configuration, profile, roster files, an answer of the console) is not usable;
-    /// `what` names it.
-    #[error("{what}: {message}")]
-    Invalid { what: String, message: String },
-    /// The kit cannot go on; the message says why and what to do.
-    #[error("{0}")]
-    Refused(String),
+    /// `what` names it, `message` is the reader's own words.
+    #[error("{}: {message}", Both(what))]
+    Invalid { what: Text, message: String },
+    /// The kit cannot go on; the text says why and what to do.
+    #[error("{}", Both(.0))]
+    Refused(Text),
+}
+
+/// A text as `Display` shows it: the Chinese, then the English.
+struct Both<'a>(&'a Text);
+
+impl fmt::Display for Both<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.zh == self.0.en {
+            f.write_str(&self.0.zh)
+        } else {
+            write!(f, "{} / {}", self.0.zh, self.0.en)
+        }
+    }
 }
 
 impl Error {
     /// An I/O error while doing `what` (which names the file).
-    pub fn io(what: impl Into<String>, source: std::io::Error) -> Error {
-        Error::Io {
-            what: what.into(),
-            source,
-        }
+    pub fn io(what: Text, source: std::io::Error) -> Error {
+        Error::Io { what, source }
     }
 
     /// "cannot read <path>" for an I/O error on `path`.
     pub fn read(path: &Path, source: std::io::Error) -> Error {
-        Error::io(format!("无法读取 / cannot read {}", path.display()), source)
-    }
-
-    /// "cannot write <path>" for an I/O error on `path`.
-    pub fn write(path: &Path, source: std::io::Error) -> Error {
+        let p = path.display();
         Error::io(
-            format!("无法写入 / cannot write {}", path.display()),
+            Text::new(format!("无法读取 {p}"), format!("cannot read {p}")),
             source,
         )
     }
 
-    pub fn invalid(what: impl Into<String>, message: impl std::fmt::Display) -> Error {
+    /// "cannot write <path>" for an I/O error on `path`.
+    pub fn write(path: &Path, source: std::io::Error) -> Error {
+        let p = path.display();
+        Error::io(
+            Text::new(format!("无法写入 {p}"), format!("cannot write {p}")),
+            source,
+        )
+    }
+
+    pub fn invalid(what: Text, message: impl fmt::Display) -> Error {
         Error::Invalid {
-            what: what.into(),
+            what,
             message: message.to_string(),
         }
+    }
+
+    pub fn refused(zh: impl Into<String>, en: impl Into<String>) -> Error {
+        Error::Refused(Text::new(zh, en))
+    }
+
+    /// The whole message in both languages.
+    pub fn text(&self) -> Text {
+        match self {
+            Error::Io { what, source } => Text::new(
+                format!("{}：{source}", what.zh),
+                format!("{}: {source}", what.en),
+            ),
+            Error::Session { source } => Text::new(source.zh(), source.to_string()),
+            Error::Journal { source } => Text::new(source.zh(), source.to_string()),
+            Error::Tether { source } => Text::new(source.to_string(), source.to_string()),
+            Error::Invalid { what, message } => Text::new(
+                format!("{}：{message}", what.zh),
+                format!("{}: {message}", what.en),
+            ),
+            Error::Refused(text) => text.clone(),
+        }
+    }
+
+    /// The message in one language.
+    pub fn in_lang(&self, lang: Lang) -> String {
+        self.text().get(lang).to_string()
     }
 }
 

@@ -32,11 +32,10 @@ pub fn schools(data: &Path, only: Option<&str>) -> Result<Vec<School>> {
             .map_err(|e| Error::read(&layout.sessions(), e))?,
     };
     if names.is_empty() {
-        return Err(Error::Refused(format!(
-            "{} 中还没有拍摄会话 / no session in {}",
-            data.display(),
-            data.display()
-        )));
+        return Err(Error::refused(
+            format!("{} 中还没有拍摄会话", data.display()),
+            format!("no session in {}", data.display()),
+        ));
     }
     names
         .into_iter()
@@ -155,7 +154,10 @@ pub fn write_sheets(data: &Path, school: &School) -> Result<usize> {
     let roster = crate::inputs::load(&paths, chrono::Local::now().date_naive(), true).map_err(
         |e| {
             Error::invalid(
-                "名册文件已移动或删除：请用 rollcall session reload <DATA> <名册> 指定新位置 / the roster files moved",
+                bilingual::Text::new(
+                    "名册文件已移动或删除：请用 rollcall session reload <DATA> <名册> 指定新位置",
+                    "the roster files moved: give their place with rollcall session reload <DATA> <ROSTER>",
+                ),
                 e,
             )
         },
@@ -174,8 +176,9 @@ pub fn write_sheets(data: &Path, school: &School) -> Result<usize> {
         .map(|r| (r.key.as_str(), r.id_text.as_str(), r.name.as_str()))
         .collect();
     if current != journaled {
-        return Err(Error::Refused(
-            "名册文件在上次载入后有改动：请先运行 rollcall session reload，照片才会按新名册命名 / the roster files changed since the session loaded them: run `rollcall session reload` first".into(),
+        return Err(Error::refused(
+            "名册文件在上次载入后有改动：请先运行 rollcall session reload，照片才会按新名册命名",
+            "the roster files changed since the session loaded them: run `rollcall session reload` first",
         ));
     }
     let layout = Layout::new(data);
@@ -191,8 +194,15 @@ pub fn write_sheets(data: &Path, school: &School) -> Result<usize> {
             })
             .collect();
         let sheet = export::sheet::class_sheet(&roster, &school.name, class, &walk_ins);
-        let bytes = export::sheet::to_xlsx(&sheet)
-            .map_err(|e| Error::invalid(format!("writing the class sheet of {class}"), e))?;
+        let bytes = export::sheet::to_xlsx(&sheet).map_err(|e| {
+            Error::invalid(
+                bilingual::Text::new(
+                    format!("无法生成 {class} 的班级表"),
+                    format!("cannot make the class sheet of {class}"),
+                ),
+                e,
+            )
+        })?;
         let class_dir = session::layout::path_part(class);
         let path = layout
             .output(&school.name)
@@ -224,8 +234,8 @@ fn last_date(journal: &Path) -> Result<(u16, u8, u8)> {
         .iter()
         .rev()
         .find_map(session::Line::day)
-        .ok_or_else(|| Error::invalid(journal.display().to_string(), "no dated line"))?;
-    let bad = |e: std::num::TryFromIntError| Error::invalid(journal.display().to_string(), e);
+        .ok_or_else(|| Error::invalid(named(journal), "no dated line"))?;
+    let bad = |e: std::num::TryFromIntError| Error::invalid(named(journal), e);
     Ok((
         u16::try_from(day.year()).map_err(bad)?,
         u8::try_from(day.month()).map_err(bad)?,
@@ -254,8 +264,7 @@ fn append_ledger(data: &Path, entry: &Submission) -> Result<()> {
     let path = ledger_path(data);
     let (mut file, _) =
         durable::AppendFile::open_lines(&path).map_err(|e| Error::write(&path, e))?;
-    let mut line =
-        serde_json::to_string(entry).map_err(|e| Error::invalid(path.display().to_string(), e))?;
+    let mut line = serde_json::to_string(entry).map_err(|e| Error::invalid(named(&path), e))?;
     line.push('\n');
     file.append(line.as_bytes())
         .map_err(|e| Error::write(&path, e))
@@ -273,7 +282,13 @@ fn read_ledger(data: &Path) -> Result<Vec<Submission>> {
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(i, l)| {
             serde_json::from_str(l).map_err(|e| {
-                Error::invalid(format!("{} line {}: unreadable", path.display(), i + 1), e)
+                Error::invalid(
+                    bilingual::Text::new(
+                        format!("{} 第 {} 行无法读取", path.display(), i + 1),
+                        format!("{} line {}: unreadable", path.display(), i + 1),
+                    ),
+                    e,
+                )
             })
         })
         .collect()
@@ -307,6 +322,11 @@ fn progress(school: &School, content_hash: Option<String>) -> Result<Progress> {
         completed_on: if complete { last_photo_day } else { None },
         content_hash,
     })
+}
+
+/// A file's name as the subject of a message.
+fn named(path: &Path) -> bilingual::Text {
+    bilingual::Text::new(path.display().to_string(), path.display().to_string())
 }
 
 /// What `verify` found for one school.
@@ -403,7 +423,12 @@ pub fn pack(
             last_date(&school.journal)?,
             &zip_name,
         )
-        .map_err(|e| Error::invalid(school.name.clone(), e))?;
+        .map_err(|e| {
+            Error::invalid(
+                bilingual::Text::new(school.name.clone(), school.name.clone()),
+                e,
+            )
+        })?;
         let zip_path = options.out.join(&zip_name);
         durable::write_atomic(&zip_path, &packed.zip).map_err(|e| Error::write(&zip_path, e))?;
         let sums = options.out.join(format!("{zip_name}.sha256"));

@@ -52,7 +52,10 @@ pub fn find(paths: &[PathBuf]) -> Result<Vec<Found>> {
     for arg in paths {
         let meta = std::fs::metadata(arg).map_err(|e| {
             Error::io(
-                format!("找不到文件或文件夹 / cannot open {}", arg.display()),
+                bilingual::Text::new(
+                    format!("找不到文件或文件夹 {}", arg.display()),
+                    format!("cannot open {}", arg.display()),
+                ),
                 e,
             )
         })?;
@@ -75,10 +78,16 @@ pub fn find(paths: &[PathBuf]) -> Result<Vec<Found>> {
                 }
             }
             if found.len() == before {
-                return Err(Error::Refused(format!(
-                    "文件夹中没有名册文件 / no roster files (.xlsx .xlsm .xls .ods .csv) in {}",
-                    arg.display()
-                )));
+                return Err(Error::refused(
+                    format!(
+                        "文件夹 {} 中没有名册文件（.xlsx .xlsm .xls .ods .csv）",
+                        arg.display()
+                    ),
+                    format!(
+                        "no roster files (.xlsx .xlsm .xls .ods .csv) in {}",
+                        arg.display()
+                    ),
+                ));
             }
         } else {
             found.push(Found {

@@ -38,12 +38,19 @@ pub fn load_profile(spec: &str) -> Result<pipeline::Profile> {
     }
     let path = Path::new(spec);
     if !path.exists() {
-        return Err(Error::invalid(
-            format!("profile {spec:?}"),
-            "未知的照片规格 / unknown profile: use 358x441, 236x295 or a TOML file",
+        return Err(Error::refused(
+            format!("未知的照片规格 {spec:?}：请用 358x441、236x295 或一个 TOML 文件"),
+            format!("unknown profile {spec:?}: use 358x441, 236x295 or a TOML file"),
         ));
     }
     let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
-    pipeline::Profile::from_toml(&text)
-        .map_err(|e| Error::invalid(format!("profile {}", path.display()), e))
+    pipeline::Profile::from_toml(&text).map_err(|e| {
+        Error::invalid(
+            bilingual::Text::new(
+                format!("照片规格 {}", path.display()),
+                format!("profile {}", path.display()),
+            ),
+            e,
+        )
+    })
 }

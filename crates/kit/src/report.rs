@@ -69,11 +69,25 @@ pub fn notice_text(engine: &Engine, notice: &Notice, lang: Lang) -> String {
             Event::Processed { frame, outcome } => {
                 let verdict = match outcome.verdict {
                     OutcomeVerdict::Pass => say(lang, "合格".into(), "passed".into()),
-                    _ => say(
-                        lang,
-                        format!("不合格：{}", outcome.reasons.join("；")),
-                        format!("failed: {}", outcome.reasons.join("; ")),
-                    ),
+                    _ => {
+                        let reasons: Vec<bilingual::Text> = outcome
+                            .reasons
+                            .iter()
+                            .map(|r| bilingual::Text::from_both(r))
+                            .collect();
+                        let joined = |lang: Lang, sep: &str| {
+                            reasons
+                                .iter()
+                                .map(|r| r.get(lang))
+                                .collect::<Vec<_>>()
+                                .join(sep)
+                        };
+                        say(
+                            lang,
+                            format!("不合格：{}", joined(Lang::Zh, "；")),
+                            format!("failed: {}", joined(Lang::En, "; ")),
+                        )
+                    }
                 };
                 say(
                     lang,

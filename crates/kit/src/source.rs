@@ -59,7 +59,10 @@ impl Source {
         let _ = std::fs::remove_file(&socket);
         let listener = UnixListener::bind(&socket).map_err(|e| {
             Error::io(
-                format!("控制接口无法监听 / cannot listen on {}", socket.display()),
+                bilingual::Text::new(
+                    format!("控制接口无法监听 {}", socket.display()),
+                    format!("cannot listen on {}", socket.display()),
+                ),
                 e,
             )
         })?;
@@ -126,9 +129,10 @@ impl Source {
         };
         rest.extend(self.close());
         result.map_err(|e| {
-            Error::Refused(format!(
-                "相机任务异常结束 / the frame source's task failed: {e}"
-            ))
+            Error::refused(
+                format!("相机任务异常结束：{e}"),
+                format!("the frame source's task failed: {e}"),
+            )
         })??;
         Ok(rest)
     }
@@ -165,7 +169,8 @@ fn camera_source(
     _commands: mpsc::Receiver<Command>,
     _shutdown: watch::Receiver<bool>,
 ) -> Result<SourceTask> {
-    Err(Error::Refused(
-        "此版本不支持相机，请用文件夹来源 / this rollcall was built without camera support (libgphoto2); use a folder source".into(),
+    Err(Error::refused(
+        "此版本不支持相机，请用文件夹来源",
+        "this rollcall was built without camera support (libgphoto2); use a folder source",
     ))
 }

@@ -67,7 +67,12 @@ impl ServiceManager for Systemd {
 /// Cancels `token` on SIGTERM or SIGINT (spawned on the current runtime).
 pub fn cancel_on_signals(token: CancellationToken) -> Result<()> {
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|e| Error::io("cannot handle SIGTERM", e))?;
+        .map_err(|e| {
+            Error::io(
+                bilingual::Text::new("无法处理 SIGTERM", "cannot handle SIGTERM"),
+                e,
+            )
+        })?;
     tokio::spawn(async move {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
@@ -94,11 +99,18 @@ pub fn open_or_start(config: &Config) -> Result<Engine> {
         return Ok(engine);
     }
     if config.roster.is_empty() {
-        return Err(Error::Refused(format!(
-            "数据目录 {} 中没有拍摄会话，配置中也没有名册：请在配置文件中设置 roster = [\"名册\"]，\
-             或先运行 rollcall session start / no session and no roster configured",
-            config.data.display()
-        )));
+        return Err(Error::refused(
+            format!(
+                "数据目录 {} 中没有拍摄会话，配置中也没有名册：请在配置文件中设置 roster = [\"名册\"]，\
+                 或先运行 rollcall session start",
+                config.data.display()
+            ),
+            format!(
+                "no session in {} and no roster configured: set roster = [\"…\"] in the configuration \
+                 or run rollcall session start",
+                config.data.display()
+            ),
+        ));
     }
     let (roster, sources) =
         crate::inputs::load_for_session(&config.roster, None, config.kindergarten_photos)?;
@@ -122,8 +134,9 @@ fn source_kind(config: &Config) -> Result<SourceKind> {
     Ok(match camera.source {
         SourceName::Camera => SourceKind::Camera(camera.options(config.low_space_bytes())),
         SourceName::Folder => SourceKind::Folder(camera.folder.clone().ok_or_else(|| {
-            Error::Refused(
-                "[camera] source = \"folder\" needs folder = \"…\" (请设置 folder)".into(),
+            Error::refused(
+                "[camera] source = \"folder\" 需要设置 folder = \"…\"",
+                "[camera] source = \"folder\" needs folder = \"…\"",
             )
         })?),
         SourceName::Demo => SourceKind::Demo {
@@ -150,7 +163,12 @@ pub async fn run(
     let opening = config.clone();
     let mut engine = tokio::task::spawn_blocking(move || open_or_start(&opening))
         .await
-        .map_err(|e| Error::Refused(format!("opening the session failed: {e}")))??;
+        .map_err(|e| {
+            Error::refused(
+                format!("无法打开拍摄会话：{e}"),
+                format!("opening the session failed: {e}"),
+            )
+        })??;
     engine.settings.shot_limit = config.shot_limit;
     engine.settings.low_space_bytes = config.low_space_bytes();
     let defaults = RunOptions::default();
@@ -222,7 +240,12 @@ async fn supervise(
                 );
                 let _ = done_tx.send(result);
             })
-            .map_err(|e| Error::io("cannot start the session thread", e))?
+            .map_err(|e| {
+                Error::io(
+                    bilingual::Text::new("无法启动拍摄会话线程", "cannot start the session thread"),
+                    e,
+                )
+            })?
     };
 
     manager.report(&Report::Ready);
@@ -249,13 +272,13 @@ async fn supervise(
                 // The session thread ended by itself: an error it cannot go on from.
                 break Err(match result {
                     Ok(Err(e)) => Error::from(e),
-                    _ => Error::Refused("the session stopped by itself".into()),
+                    _ => Error::refused("拍摄会话意外停止", "the session stopped by itself"),
                 });
             }
             ended = &mut source.task => {
                 break Err(match ended {
                     Ok(Err(e)) => Error::from(e),
-                    _ => Error::Refused("the frame source stopped by itself".into()),
+                    _ => Error::refused("相机来源意外停止", "the frame source stopped by itself"),
                 });
             }
             _ = tick.tick() => {

@@ -37,17 +37,24 @@ pub struct Check {
     pub value: f32,
     /// The limit in words (`179–255`, `≥ 207`).
     pub limit: String,
-    /// What the photographer should do when it fails (Chinese; English follows after " / ").
-    pub message: String,
+    /// What the photographer should do when it fails (`None` when it passed).
+    pub message: Option<bilingual::Text>,
 }
 
-pub(crate) fn check(name: &'static str, ok: bool, value: f32, limit: String, fail: &str) -> Check {
+pub(crate) fn check(
+    name: &'static str,
+    ok: bool,
+    value: f32,
+    limit: String,
+    zh: &str,
+    en: &str,
+) -> Check {
     Check {
         name,
         ok,
         value,
         limit,
-        message: if ok { String::new() } else { fail.to_string() },
+        message: (!ok).then(|| bilingual::Text::new(zh, en)),
     }
 }
 
@@ -208,7 +215,8 @@ pub fn run(img: &Rgb, m: &Measures, p: &Placement, profile: &Profile) -> Vec<Che
         within(fw, profile.face_width),
         fw,
         format!("{}–{}", profile.face_width[0], profile.face_width[1]),
-        "头像大小不合适，请调整距离 / face size out of range: adjust the distance",
+        "头像大小不合适，请调整距离",
+        "face size out of range: adjust the distance",
     ));
     let head_ok = within(p.head_top, profile.head_top) || p.hair_cut;
     out.push(check(
@@ -216,28 +224,32 @@ pub fn run(img: &Rgb, m: &Measures, p: &Placement, profile: &Profile) -> Vec<Che
         head_ok,
         p.head_top,
         format!("{}–{}", profile.head_top[0], profile.head_top[1]),
-        "头顶位置不合适 / top of the head out of place",
+        "头顶位置不合适",
+        "top of the head out of place",
     ));
     out.push(check(
         "eye_center_x",
         within(ex, profile.eye_center_x),
         ex,
         format!("{}–{}", profile.eye_center_x[0], profile.eye_center_x[1]),
-        "人像不居中 / not centred",
+        "人像不居中",
+        "not centred",
     ));
     out.push(check(
         "eye_line",
         h - ey >= profile.eye_line_min,
         h - ey,
         format!("≥ {}", profile.eye_line_min),
-        "眼睛位置太低，请抬高相机 / eyes too low",
+        "眼睛位置太低，请抬高相机",
+        "eyes too low",
     ));
     out.push(check(
         "yaw",
         m.yaw.abs() <= profile.max_yaw,
         m.yaw,
         format!("|x| ≤ {}", profile.max_yaw),
-        "请正对镜头，不要侧脸 / face the camera",
+        "请正对镜头，不要侧脸",
+        "face the camera",
     ));
 
     // Backdrop: above the head and the strips beside it above the shoulders, where the colour
@@ -261,14 +273,16 @@ pub fn run(img: &Rgb, m: &Measures, p: &Placement, profile: &Profile) -> Vec<Che
             "luminance ≥ {}, chroma ≤ {}",
             profile.background_min_luma, profile.background_max_chroma
         ),
-        "背景不是白色，请用白色背景并补光 / backdrop not white",
+        "背景不是白色，请用白色背景并补光",
+        "backdrop not white",
     ));
     out.push(check(
         "background_uniform",
         bg.is_some() && bg_std <= profile.background_max_std,
         bg_std,
         format!("≤ {}", profile.background_max_std),
-        "背景不均匀，请移除背景上的物品 / backdrop not uniform",
+        "背景不均匀，请移除背景上的物品",
+        "backdrop not uniform",
     ));
     // Shadow: a smooth, neutral, darker-than-backdrop area beside the head. Hair is textured
     // or coloured; a shadow on a white wall is neither.
@@ -290,7 +304,8 @@ pub fn run(img: &Rgb, m: &Measures, p: &Placement, profile: &Profile) -> Vec<Che
         shadow <= profile.background_shadow_max_fraction,
         shadow,
         format!("≤ {}", profile.background_shadow_max_fraction),
-        "头像后面有阴影，请离背景远一点或调整灯光 / shadow on the backdrop",
+        "头像后面有阴影，请离背景远一点或调整灯光",
+        "shadow on the backdrop",
     ));
     // The face: cheeks left and right below the eyes.
     let cheek_band = [ey + 0.08 * fw, ey + 0.38 * fw];
@@ -311,7 +326,8 @@ pub fn run(img: &Rgb, m: &Measures, p: &Placement, profile: &Profile) -> Vec<Che
         face_ratio >= profile.face_shadow_min_ratio,
         face_ratio,
         format!("≥ {}", profile.face_shadow_min_ratio),
-        "脸上有阴影，请调整灯光 / shadow on the face",
+        "脸上有阴影，请调整灯光",
+        "shadow on the face",
     ));
     let face_rect = [
         ex - 0.35 * fw,
@@ -320,16 +336,18 @@ pub fn run(img: &Rgb, m: &Measures, p: &Placement, profile: &Profile) -> Vec<Che
         chin[1] - 0.1 * fw,
     ];
     let exposure = region_stats(img, &[face_rect]).map(|s| s.0).unwrap_or(0.0);
+    let (zh, en) = if exposure < profile.exposure[0] {
+        ("脸部太暗，请补光", "face too dark")
+    } else {
+        ("脸部过亮，请减弱灯光", "face too bright")
+    };
     out.push(check(
         "exposure",
         within(exposure, profile.exposure),
         exposure,
         format!("{}–{}", profile.exposure[0], profile.exposure[1]),
-        if exposure < profile.exposure[0] {
-            "脸部太暗，请补光 / face too dark"
-        } else {
-            "脸部过亮，请减弱灯光 / face too bright"
-        },
+        zh,
+        en,
     ));
     let sharp = sharpness(img, face_rect);
     out.push(check(
@@ -337,7 +355,8 @@ pub fn run(img: &Rgb, m: &Measures, p: &Placement, profile: &Profile) -> Vec<Che
         sharp >= profile.sharpness_min,
         sharp,
         format!("≥ {}", profile.sharpness_min),
-        "照片模糊，请对焦后重拍 / blurred: focus and retake",
+        "照片模糊，请对焦后重拍",
+        "blurred: focus and retake",
     ));
     // Clothing: below the chin, between the shoulders.
     let below = [ex - 0.45 * fw, chin[1] + 0.25 * fw, ex + 0.45 * fw, h];
@@ -350,7 +369,8 @@ pub fn run(img: &Rgb, m: &Measures, p: &Placement, profile: &Profile) -> Vec<Che
         contrast >= profile.clothing_min_contrast,
         if contrast == f32::MAX { -1.0 } else { contrast },
         format!("≥ {}", profile.clothing_min_contrast),
-        "衣服颜色与背景太接近，请换深色衣服 / clothing too close to the backdrop colour",
+        "衣服颜色与背景太接近，请换深色衣服",
+        "clothing too close to the backdrop colour",
     ));
     out
 }

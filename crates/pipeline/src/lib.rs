@@ -135,13 +135,24 @@ pub struct Report {
 }
 
 impl Report {
-    /// The messages of the failed checks.
+    /// The messages of the failed checks, Chinese then English (`中文 / English`): the form
+    /// the journal records them in.
     pub fn reasons(&self) -> Vec<String> {
+        self.failed_texts().map(bilingual::Text::both).collect()
+    }
+
+    /// The messages of the failed checks in one language.
+    pub fn reasons_in(&self, lang: bilingual::Lang) -> Vec<String> {
+        self.failed_texts()
+            .map(|t| t.get(lang).to_string())
+            .collect()
+    }
+
+    fn failed_texts(&self) -> impl Iterator<Item = &bilingual::Text> {
         self.checks
             .iter()
             .filter(|c| !c.ok)
-            .map(|c| c.message.clone())
-            .collect()
+            .filter_map(|c| c.message.as_ref())
     }
 }
 
@@ -217,9 +228,15 @@ pub fn process(bytes: &[u8], profile: &Profile) -> Result<Report, PipelineError>
         value: people as f32,
         limit: "1".into(),
         message: match people {
-            0 => "没有检测到人脸，请让学生站到相机前 / no face found".into(),
-            1 => String::new(),
-            _ => "画面中不止一个人，请只留一人 / more than one person in the frame".into(),
+            0 => Some(bilingual::Text::new(
+                "没有检测到人脸，请让学生站到相机前",
+                "no face found",
+            )),
+            1 => None,
+            _ => Some(bilingual::Text::new(
+                "画面中不止一个人，请只留一人",
+                "more than one person in the frame",
+            )),
         },
     };
     if people != 1 {
@@ -236,7 +253,8 @@ pub fn process(bytes: &[u8], profile: &Profile) -> Result<Report, PipelineError>
         m.roll_deg.abs() <= profile.max_roll_deg,
         m.roll_deg,
         format!("|x| ≤ {}°", profile.max_roll_deg),
-        "头部倾斜，请摆正头部 / head tilted: hold the head straight",
+        "头部倾斜，请摆正头部",
+        "head tilted: hold the head straight",
     );
 
     let t = Instant::now();
@@ -251,7 +269,7 @@ pub fn process(bytes: &[u8], profile: &Profile) -> Result<Report, PipelineError>
                     ok: false,
                     value: f32::NAN,
                     limit: "a crop inside the frame".into(),
-                    message: failure.text.both(),
+                    message: Some(failure.text.clone()),
                 });
             }
             return Ok(report(checks, None, None, source, timings));
@@ -289,7 +307,8 @@ pub fn process(bytes: &[u8], profile: &Profile) -> Result<Report, PipelineError>
             "{}×{} px, {} dpi, 24-bit RGB",
             profile.width, profile.height, profile.dpi
         ),
-        "输出格式错误（程序问题）/ wrong output format",
+        "输出格式错误（程序问题）",
+        "wrong output format",
     ));
     let size = encoded.bytes.len() as f32 / 1000.0;
     checks.push(checks::check(
@@ -300,7 +319,8 @@ pub fn process(bytes: &[u8], profile: &Profile) -> Result<Report, PipelineError>
             "{}–{} KB (quality {})",
             profile.size_min_kb, profile.size_max_kb, encoded.quality
         ),
-        "文件大小超出范围 / file size outside the window",
+        "文件大小超出范围",
+        "file size outside the window",
     ));
     checks.sort_by_key(|c| checks::ORDER.iter().position(|&n| n == c.name));
     let face = FaceOut {

@@ -8,6 +8,8 @@ use anyhow::Result;
 use clap::Subcommand;
 use kit::config::{DEFAULT_PATH, EXAMPLE, Finding, check, load};
 
+use crate::{lang, say};
+
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Check a configuration file: syntax, unknown keys (with the line), and that the data
@@ -35,23 +37,37 @@ pub fn run(cmd: ConfigCommand) -> Result<ExitCode> {
                 Err(e) => vec![Finding {
                     ok: false,
                     what: "file".into(),
-                    message: format!("{e:#}"),
+                    message: e.text(),
                 }],
             };
             let ok = findings.iter().all(|f| f.ok);
             if json {
+                // One language in the document, as everywhere else in `--json`.
+                let findings: Vec<_> = findings
+                    .iter()
+                    .map(|f| {
+                        serde_json::json!({
+                            "ok": f.ok,
+                            "what": f.what,
+                            "message": f.message.get(lang()),
+                        })
+                    })
+                    .collect();
                 let value = serde_json::json!({ "file": file, "ok": ok, "findings": findings });
                 crate::emit(&format!("{}\n", serde_json::to_string_pretty(&value)?))?;
             } else {
                 let mut text = String::new();
                 for f in &findings {
                     let mark = if f.ok { "✓" } else { "✗" };
-                    text.push_str(&format!("{mark} {}: {}\n", f.what, f.message));
+                    text.push_str(&format!("{mark} {}: {}\n", f.what, f.message.get(lang())));
                 }
-                text.push_str(if ok {
-                    "配置可用 / the configuration is usable\n"
+                text.push_str(&if ok {
+                    say("配置可用\n", "the configuration is usable\n")
                 } else {
-                    "配置有误，请修改后再检查 / fix the lines marked ✗ and check again\n"
+                    say(
+                        "配置有误，请修改后再检查\n",
+                        "fix the lines marked ✗ and check again\n",
+                    )
                 });
                 crate::emit(&text)?;
             }

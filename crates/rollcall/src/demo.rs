@@ -17,6 +17,8 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 
 use kit::client::Client;
+
+use crate::{lang, say};
 use kit::demo::{FRAMES, ROSTER};
 
 /// After which shot (1-based) the operator marks the next student absent.
@@ -80,10 +82,13 @@ fn virtual_camera() -> Option<PathBuf> {
 fn prepare(data: &Path) -> Result<()> {
     if data.exists() {
         if !data.join(MARKER).exists() {
-            bail!(
-                "{} 已存在且不是演示目录，请换一个 --data / exists and is not a demo folder",
-                data.display()
-            );
+            bail!(say(
+                format!("{} 已存在且不是演示目录，请换一个 --data", data.display()),
+                format!(
+                    "{} exists and is not a demo folder: give another --data",
+                    data.display()
+                ),
+            ));
         }
         std::fs::remove_dir_all(data)
             .with_context(|| format!("cannot remove the old demo {}", data.display()))?;
@@ -138,14 +143,21 @@ pub fn run(a: DemoArgs) -> Result<ExitCode> {
     let vcamera = match a.camera {
         DemoCamera::Builtin => None,
         DemoCamera::Auto => virtual_camera(),
-        DemoCamera::Virtual => Some(virtual_camera().context(
-            "the virtual camera is not built: run scripts/build-vcamera (虚拟相机尚未构建)",
-        )?),
+        DemoCamera::Virtual => Some(virtual_camera().context(say(
+            "虚拟相机尚未构建：请运行 scripts/build-vcamera",
+            "the virtual camera is not built: run scripts/build-vcamera",
+        ))?),
     };
     // The usual port may be taken (another rollcall): any free one will do for a demo.
     let mut listen = a.console;
     if std::net::TcpListener::bind(listen).is_err() {
-        println!("{listen} 已被占用，改用任一空闲端口 / in use: any free port");
+        println!(
+            "{}",
+            say(
+                format!("{listen} 已被占用，改用任一空闲端口"),
+                format!("{listen} is in use: any free port"),
+            )
+        );
         listen.set_port(0);
     }
     let roster_dir = data.join("名册/梧州市示例中学");
@@ -201,20 +213,21 @@ pub fn run(a: DemoArgs) -> Result<ExitCode> {
             .env("HOME", dir.join("home"));
         photographer = Photographer::Virtual { dir, presses: 0 };
     }
+    let camera = if vcamera.is_some() {
+        say("libgphoto2 虚拟相机", "libgphoto2's virtual camera")
+    } else {
+        say("内置演示相机", "the built-in demo camera")
+    };
     println!(
-        "== rollcall 演示 / demo: {}（{}）",
-        data.display(),
-        if vcamera.is_some() {
-            "libgphoto2 虚拟相机 / the virtual camera"
-        } else {
-            "内置演示相机 / the built-in demo camera"
-        }
+        "== {} {}（{camera}）",
+        say("rollcall 演示：", "rollcall demo:"),
+        data.display()
     );
     let child = command.spawn().context("cannot start rollcall daemon")?;
     let mut daemon = Daemon { child };
     let client = wait_for_console(&data, &mut daemon, &log_path)?;
     let url = kit::console::read_info(&data)?.url;
-    println!("控制台 / console: {url}");
+    println!("{}: {url}", say("控制台", "console"));
     let desktop =
         std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
     if a.open || (desktop && !a.exit && !a.no_open) {
@@ -225,10 +238,14 @@ pub fn run(a: DemoArgs) -> Result<ExitCode> {
             .stderr(std::process::Stdio::null())
             .spawn()
         {
-            Ok(_) => println!("正在浏览器中打开 / opening it in the browser"),
-            Err(e) => {
-                println!("无法打开浏览器（{e}），请手动打开上面的地址 / open the address by hand")
-            }
+            Ok(_) => println!("{}", say("正在浏览器中打开", "opening it in the browser")),
+            Err(e) => println!(
+                "{}",
+                say(
+                    format!("无法打开浏览器（{e}），请手动打开上面的地址"),
+                    format!("cannot open a browser ({e}): open the address by hand"),
+                )
+            ),
         }
     }
     wait_for_camera(&client)?;
@@ -246,45 +263,85 @@ pub fn run(a: DemoArgs) -> Result<ExitCode> {
             let view = client.state()?;
             let name = view.next.map(|p| p.name).unwrap_or_default();
             client.command(&session::Command::Skip { student: None })?;
-            println!("跳过 / skip: {name} 缺席 (absent)");
+            println!(
+                "{}",
+                say(
+                    format!("跳过：{name} 缺席"),
+                    format!("skip: {name} is absent"),
+                )
+            );
         }
         let before = u64::try_from(client.state()?.frames).unwrap_or(u64::MAX);
         photographer.press(&client, shot)?;
         let last = wait_for_verdict(&client, before + 1, &mut daemon)?;
-        let who = last.student.as_deref().unwrap_or("（未分配）");
+        let who = last
+            .student
+            .clone()
+            .unwrap_or_else(|| say("（未分配）", "(unassigned)"));
+        let n = before + 1;
+        let reasons: Vec<String> = last
+            .reasons
+            .iter()
+            .map(|r| bilingual::Text::from_both(r).get(lang()).to_string())
+            .collect();
         match last.verdict {
-            console::api::Verdict::Pass => println!("第 {} 张 → {who}：合格 / pass", before + 1),
+            console::api::Verdict::Pass => println!(
+                "{}",
+                say(
+                    format!("第 {n} 张 → {who}：合格"),
+                    format!("frame {n} → {who}: pass")
+                )
+            ),
             _ => println!(
-                "第 {} 张 → {who}：不合格 / fail — {}",
-                before + 1,
-                last.reasons.join("；")
+                "{}",
+                say(
+                    format!("第 {n} 张 → {who}：不合格 — {}", reasons.join("；")),
+                    format!("frame {n} → {who}: fail — {}", reasons.join("; ")),
+                )
             ),
         }
         std::thread::sleep(pace);
     }
 
     let make_up = client.make_up()?.make_up;
-    println!("补拍名单 / make-up list（{} 人）:", make_up.len());
+    let n = make_up.len();
+    println!(
+        "{}",
+        say(
+            format!("补拍名单（{n} 人）："),
+            format!("make-up list ({n}):")
+        )
+    );
     for m in &make_up {
+        let (class, row, name, id) = (&m.class, m.row, &m.name, &m.id);
+        let why = m.standing.text();
         println!(
-            "  {} 第{}行 {} {}  {}",
-            m.class, m.row, m.name, m.id, m.reason
+            "{}",
+            say(
+                format!("  {class} 第{row}行 {name} {id}  {}", why.zh),
+                format!("  {class} row {row} {name} {id}  {}", why.en),
+            )
         );
     }
     println!(
-        "照片 / photos: {}",
+        "{}: {}",
+        say("照片", "photos"),
         data.join("output").join("梧州市示例中学").display()
     );
     if !a.exit {
         println!(
-            "控制台仍在运行：在浏览器中打开 {url}；按 Ctrl-C 结束。/ The console keeps running; Ctrl-C ends the demo."
+            "{}",
+            say(
+                format!("控制台仍在运行：在浏览器中打开 {url}；按 Ctrl-C 结束。"),
+                format!("The console keeps running at {url}; Ctrl-C ends the demo."),
+            )
         );
         while !stop.load(Ordering::Relaxed) && daemon.running() {
             std::thread::sleep(Duration::from_millis(200));
         }
     }
     daemon.stop()?;
-    println!("日志 / log: {}", log_path.display());
+    println!("{}: {}", say("日志", "log"), log_path.display());
     Ok(ExitCode::SUCCESS)
 }
 

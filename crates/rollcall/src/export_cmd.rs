@@ -11,6 +11,8 @@ use clap::{Args, Subcommand, ValueEnum};
 use export::pack::Names;
 use kit::export::{PackOptions, Printable};
 
+use crate::{lang, say};
+
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// The data folder.
@@ -123,15 +125,22 @@ pub struct PrintArgs {
 fn defects_text(school: &str, defects: &[export::verify::Defect]) -> String {
     let mut text = String::new();
     if defects.is_empty() {
-        let _ = writeln!(text, "{school}：检查通过 / clean");
+        text.push_str(&say(
+            format!("{school}：检查通过\n"),
+            format!("{school}: clean\n"),
+        ));
     } else {
-        let _ = writeln!(text, "{school}：{} 个问题", defects.len());
+        let n = defects.len();
+        text.push_str(&say(
+            format!("{school}：{n} 个问题\n"),
+            format!("{school}: {n} defects\n"),
+        ));
         for d in defects {
             let _ = writeln!(
                 text,
                 "  [{}] {}",
                 d.code.as_str(),
-                roster::id::mask_all(&d.message.zh)
+                roster::id::mask_all(d.message.get(lang()))
             );
         }
     }
@@ -175,25 +184,32 @@ pub fn pack(a: PackArgs) -> Result<ExitCode> {
             eprint!("{}", defects_text(&packed.school, &packed.defects));
         }
         let (Some(zip), Some(sha256)) = (&packed.zip, &packed.sha256) else {
+            let school = &packed.school;
             eprintln!(
-                "rollcall: {} 未打包：请先解决上述问题，或用 --allow-incomplete 打包部分数据 / not packed",
-                packed.school
+                "rollcall: {}",
+                say(
+                    format!(
+                        "{school} 未打包：请先解决上述问题，或用 --allow-incomplete 打包部分数据"
+                    ),
+                    format!(
+                        "{school} not packed: fix the defects above, or pack partial data with --allow-incomplete"
+                    ),
+                )
             );
             code = ExitCode::from(1);
             continue;
         };
         if !a.json {
             let partial = if packed.complete {
-                ""
+                String::new()
             } else {
-                "（部分数据）"
+                say("（部分数据）", " (partial)")
             };
-            crate::emit(&format!(
-                "{} → {}{partial}：{} 个文件，sha256 {}\n",
-                packed.school,
-                zip.display(),
-                packed.files,
-                sha256.get(..16).unwrap_or(sha256)
+            let (school, zip, files) = (&packed.school, zip.display(), packed.files);
+            let sum = sha256.get(..16).unwrap_or(sha256);
+            crate::emit(&say(
+                format!("{school} → {zip}{partial}：{files} 个文件，sha256 {sum}\n"),
+                format!("{school} → {zip}{partial}: {files} files, sha256 {sum}\n"),
             ))?;
         }
     }
@@ -212,37 +228,51 @@ pub fn submit(cmd: SubmitCommand) -> Result<ExitCode> {
         crate::emit(&(serde_json::to_string_pretty(&plan)? + "\n"))?;
         return Ok(ExitCode::SUCCESS);
     }
-    let mut text = format!("报送计划（{today}）\n");
+    let mut text = say(
+        format!("报送计划（{today}）\n"),
+        format!("submission plan ({today})\n"),
+    );
     if plan.items.is_empty() {
-        text.push_str("近期没有需要报送的数据。\n");
+        text.push_str(&say("近期没有需要报送的数据。\n", "nothing is due soon.\n"));
     }
     for item in &plan.items {
+        let covers = item.covers;
         let what = match item.kind {
-            export::plan::Kind::Daily => format!("{} 采集的数据", item.covers),
-            export::plan::Kind::Weekly => format!("{} 起一周内完成采集的学校", item.covers),
+            export::plan::Kind::Daily => say(
+                format!("{covers} 采集的数据"),
+                format!("the data collected on {covers}"),
+            ),
+            export::plan::Kind::Weekly => say(
+                format!("{covers} 起一周内完成采集的学校"),
+                format!("the schools completed in the week from {covers}"),
+            ),
         };
         let when = if item.due < today {
-            "已逾期"
+            say("已逾期", "overdue")
         } else if item.due == today {
-            "今天"
+            say("今天", "today")
         } else {
-            "将到期"
+            say("将到期", "due")
         };
-        let _ = writeln!(text, "{} {when}：{what}", item.due);
+        let due = item.due;
+        text.push_str(&say(
+            format!("{due} {when}：{what}\n"),
+            format!("{due} {when}: {what}\n"),
+        ));
         for (school, done) in &item.schools {
-            let _ = writeln!(
-                text,
-                "  {} {school}",
-                if *done {
-                    "✓ 已打包"
-                } else {
-                    "✗ 待打包"
-                }
-            );
+            let mark = if *done {
+                say("✓ 已打包", "✓ packed")
+            } else {
+                say("✗ 待打包", "✗ to pack")
+            };
+            let _ = writeln!(text, "  {mark} {school}");
         }
     }
     for school in &plan.resubmit {
-        let _ = writeln!(text, "需重新报送：{school}（报送后有改动）");
+        text.push_str(&say(
+            format!("需重新报送：{school}（报送后有改动）\n"),
+            format!("submit again: {school} (changed since it was submitted)\n"),
+        ));
     }
     crate::emit(&text)?;
     Ok(ExitCode::SUCCESS)
@@ -252,10 +282,13 @@ pub fn print(a: PrintArgs) -> Result<ExitCode> {
     let schools = kit::export::schools(&a.data, a.school.as_deref())?;
     if schools.len() > 1 {
         let names: Vec<&str> = schools.iter().map(|s| s.name.as_str()).collect();
-        bail!(
-            "有多个学校（{}），请用 --school 指定 / name one with --school",
-            names.join("、")
-        );
+        bail!(say(
+            format!("有多个学校（{}），请用 --school 指定", names.join("、")),
+            format!(
+                "several schools ({}): name one with --school",
+                names.join(", ")
+            ),
+        ));
     }
     let what = match a.what {
         PrintableArg::ClassList => Printable::ClassList,
@@ -268,9 +301,10 @@ pub fn print(a: PrintArgs) -> Result<ExitCode> {
         .collect();
     durable::write_atomic(&a.out, html.as_bytes())
         .with_context(|| format!("cannot write {}", a.out.display()))?;
-    crate::emit(&format!(
-        "已写入 {}（用浏览器打开并打印）\n",
-        a.out.display()
+    let out = a.out.display();
+    crate::emit(&say(
+        format!("已写入 {out}（用浏览器打开并打印）\n"),
+        format!("written {out} (open it in a browser and print)\n"),
     ))?;
     Ok(ExitCode::SUCCESS)
 }

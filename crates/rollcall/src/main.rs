@@ -171,6 +171,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::init(cli.verbose, matches!(cli.command, Command::Daemon(_)));
     let lang = roster::Lang::from(cli.lang);
+    let _ = LANG.set(lang);
     let result = match cli.command {
         Command::Roster(cmd) => roster_cmd::run(cmd, lang),
         Command::Photo(args) => photo_cmd::run(args),
@@ -193,10 +194,39 @@ fn main() -> ExitCode {
         Err(e) => {
             // Errors may name files under originals/ (folders named by ID) or quote a roster
             // value: ID numbers of minors never reach a terminal log in full.
-            eprintln!("rollcall: {}", roster::id::mask_all(&format!("{e:#}")));
+            eprintln!("rollcall: {}", roster::id::mask_all(&error_text(&e, lang)));
             ExitCode::from(2)
         }
     }
+}
+
+/// The operator's language (`--lang`, `ROLLCALL_LANG`), set once at start.
+static LANG: std::sync::OnceLock<roster::Lang> = std::sync::OnceLock::new();
+
+pub fn lang() -> roster::Lang {
+    LANG.get().copied().unwrap_or(roster::Lang::Zh)
+}
+
+/// The words in the operator's language.
+pub fn say(zh: impl Into<String>, en: impl Into<String>) -> String {
+    match lang() {
+        roster::Lang::Zh => zh.into(),
+        roster::Lang::En => en.into(),
+    }
+}
+
+/// An error as the operator reads it: the chain of contexts, and a kit error (which carries
+/// both languages and its own cause) in the operator's language.
+fn error_text(e: &anyhow::Error, lang: roster::Lang) -> String {
+    let mut parts = Vec::new();
+    for cause in e.chain() {
+        if let Some(k) = cause.downcast_ref::<kit::Error>() {
+            parts.push(k.in_lang(lang));
+            break;
+        }
+        parts.push(cause.to_string());
+    }
+    parts.join(": ")
 }
 
 /// Writes command output to stdout. A closed pipe (`rollcall … | head`) ends the output

@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, mpsc};
 
+use crate::{lang, say};
+
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use pipeline::{Profile, Report, Verdict};
@@ -58,7 +60,10 @@ fn collect(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
         } else if input.exists() {
             out.push(input.clone());
         } else {
-            bail!("cannot open {} (找不到文件)", input.display());
+            bail!(say(
+                format!("找不到文件 {}", input.display()),
+                format!("cannot open {}", input.display()),
+            ));
         }
     }
     Ok(out)
@@ -108,7 +113,7 @@ fn to_json(o: &Outcome) -> Value {
             "input": o.input.display().to_string(),
             "verdict": r.verdict,
             "output": written.as_ref().map(|p| p.display().to_string()),
-            "reasons": r.reasons(),
+            "reasons": r.reasons_in(lang()),
             "checks": r.checks,
             "face": r.face,
             "source": r.source,
@@ -129,9 +134,13 @@ fn to_json(o: &Outcome) -> Value {
 fn human(o: &Outcome) -> String {
     let name = o.input.display();
     match &o.result {
-        Ok((_, Some(path))) => format!("通过 pass   {name} → {}", path.display()),
-        Ok((r, None)) => format!("重拍 retake {name}: {}", r.reasons().join("；")),
-        Err(e) => format!("错误 error  {name}: {e}"),
+        Ok((_, Some(path))) => format!("{} {name} → {}", say("通过", "pass  "), path.display()),
+        Ok((r, None)) => format!(
+            "{} {name}: {}",
+            say("重拍", "retake"),
+            r.reasons_in(lang()).join(&say("；", "; "))
+        ),
+        Err(e) => format!("{} {name}: {e}", say("错误", "error ")),
     }
 }
 

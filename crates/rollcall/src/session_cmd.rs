@@ -11,7 +11,8 @@ use anyhow::{Context, Result, anyhow};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 use kit::report::{next_line, notice_text};
-use roster::Lang;
+
+use crate::{lang, say};
 use serde_json::json;
 use session::runner::{Notice, RunOptions};
 use session::{Command, Engine, EngineError, State};
@@ -302,7 +303,7 @@ fn load_roster(
 ) -> Result<(roster::Roster, Vec<String>)> {
     let (roster, absolute) = kit::inputs::load_for_session(paths, as_of, kindergarten_photos)?;
     for p in roster.unreadable_files() {
-        eprintln!("rollcall: {}: {}", p.location.file, p.message.get(Lang::Zh));
+        eprintln!("rollcall: {}: {}", p.location.file, p.message.get(lang()));
     }
     Ok((roster, absolute))
 }
@@ -333,7 +334,7 @@ pub fn run(cmd: SessionCommand) -> Result<ExitCode> {
         SessionCommand::Jump(a) => {
             let student = a
                 .student
-                .ok_or_else(|| anyhow!("请指定学生 / name a student"))?;
+                .ok_or_else(|| anyhow!(say("请指定学生", "name a student")))?;
             command(&a.common, Command::Jump { student })
         }
         SessionCommand::Add(a) => command(
@@ -378,8 +379,9 @@ fn command(common: &CommonArgs, command: Command) -> Result<ExitCode> {
         text.push('\n');
         crate::emit(&text)?;
     } else {
-        let mut text = format!("已记录：{}\n", session::state::event_name(&line.event));
-        text.push_str(&next_line(engine.state(), Lang::Zh));
+        let event = session::state::event_name(&line.event);
+        let mut text = say(format!("已记录：{event}\n"), format!("recorded: {event}\n"));
+        text.push_str(&next_line(engine.state(), lang()));
         crate::emit(&text)?;
     }
     Ok(ExitCode::SUCCESS)
@@ -423,19 +425,22 @@ fn start(a: StartArgs) -> Result<ExitCode> {
         text.push('\n');
         crate::emit(&text)?;
     } else {
-        let mut text = format!(
-            "已开始 {}：{} 个班，{} 名学生。\n",
-            state.school,
+        let (school, classes, students) = (
+            &state.school,
             state.classes.len(),
-            state.roster_order().count()
+            state.roster_order().count(),
+        );
+        let mut text = say(
+            format!("已开始 {school}：{classes} 个班，{students} 名学生。\n"),
+            format!("started {school}: {classes} classes, {students} students.\n"),
         );
         if unnamed > 0 {
-            let _ = writeln!(
-                text,
-                "注意：{unnamed} 名学生的名册信息有误（见 rollcall roster check），照片照常拍摄，名册改正后 rollcall session reload 即可归档。"
-            );
+            text.push_str(&say(
+                format!("注意：{unnamed} 名学生的名册信息有误（见 rollcall roster check），照片照常拍摄，名册改正后 rollcall session reload 即可归档。\n"),
+                format!("note: the roster data of {unnamed} students is wrong (see rollcall roster check); photograph them as usual, and after the roster is fixed rollcall session reload files their photos.\n"),
+            ));
         }
-        text.push_str(&next_line(state, Lang::Zh));
+        text.push_str(&next_line(state, lang()));
         crate::emit(&text)?;
     }
     Ok(ExitCode::SUCCESS)
@@ -458,32 +463,40 @@ fn reload(a: ReloadArgs) -> Result<ExitCode> {
     }
     let mut text = String::new();
     if diff.is_empty() {
-        text.push_str("名册没有变化。\n");
+        text.push_str(&say("名册没有变化。\n", "the roster has not changed.\n"));
     }
     for c in &diff.corrected {
-        let _ = writeln!(
-            text,
-            "更正：{}{}",
-            c.name,
-            if c.has_photo {
-                "（照片已改名）"
-            } else {
-                ""
-            }
-        );
+        let renamed = if c.has_photo {
+            say("（照片已改名）", " (photo renamed)")
+        } else {
+            String::new()
+        };
+        let name = &c.name;
+        text.push_str(&say(
+            format!("更正：{name}{renamed}\n"),
+            format!("corrected: {name}{renamed}\n"),
+        ));
     }
     if !diff.added.is_empty() {
-        let _ = writeln!(text, "新增 {} 名学生，已加入队列。", diff.added.len());
+        let n = diff.added.len();
+        text.push_str(&say(
+            format!("新增 {n} 名学生，已加入队列。\n"),
+            format!("{n} students added to the queue.\n"),
+        ));
     }
     if !diff.removed_with_photos.is_empty() {
-        let _ = writeln!(
-            text,
-            "注意：{} 名已拍照的学生不在新名册中，照片保留在 originals/，不再提交。",
-            diff.removed_with_photos.len()
-        );
+        let n = diff.removed_with_photos.len();
+        text.push_str(&say(
+            format!("注意：{n} 名已拍照的学生不在新名册中，照片保留在 originals/，不再提交。\n"),
+            format!("note: {n} photographed students are not on the new roster; their photos stay in originals/ and are no longer submitted.\n"),
+        ));
     }
     if !diff.removed.is_empty() {
-        let _ = writeln!(text, "删除 {} 名未拍照的学生。", diff.removed.len());
+        let n = diff.removed.len();
+        text.push_str(&say(
+            format!("删除 {n} 名未拍照的学生。\n"),
+            format!("{n} students not yet photographed removed.\n"),
+        ));
     }
     crate::emit(&text)?;
     Ok(ExitCode::SUCCESS)
@@ -508,11 +521,15 @@ fn status(common: &CommonArgs) -> Result<ExitCode> {
         crate::emit(&text)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let mut text = format!("{}：共 {} 张照片\n", status.school, status.frames);
-    let _ = writeln!(
-        text,
-        "班级\t学生\t已拍\t需重拍\t缺席\t待拍\t无需拍照\t名册有误"
+    let (school, frames) = (&status.school, status.frames);
+    let mut text = say(
+        format!("{school}：共 {frames} 张照片\n"),
+        format!("{school}: {frames} frames\n"),
     );
+    text.push_str(&say(
+        "班级\t学生\t已拍\t需重拍\t缺席\t待拍\t无需拍照\t名册有误\n",
+        "class\tstudents\tdone\tretake\tabsent\tto come\tno photo\troster errors\n",
+    ));
     for c in &status.classes {
         let _ = writeln!(
             text,
@@ -527,32 +544,41 @@ fn status(common: &CommonArgs) -> Result<ExitCode> {
             c.unnamed
         );
     }
-    text.push_str(&next_line(&state, Lang::Zh));
+    text.push_str(&next_line(&state, lang()));
     if !status.make_up.is_empty() {
-        let _ = writeln!(text, "补拍名单（{} 人）：", status.make_up.len());
+        let n = status.make_up.len();
+        text.push_str(&say(
+            format!("补拍名单（{n} 人）：\n"),
+            format!("make-up list ({n}):\n"),
+        ));
         for m in &status.make_up {
-            let _ = writeln!(
-                text,
-                "  {} 第{}行 {} {}  {}",
-                m.class, m.row, m.name, m.id, m.reason
-            );
+            let (class, row, name, id) = (&m.class, m.row, &m.name, &m.id);
+            let why = m.standing.text();
+            text.push_str(&say(
+                format!("  {class} 第{row}行 {name} {id}  {}\n", why.zh),
+                format!("  {class} row {row} {name} {id}  {}\n", why.en),
+            ));
         }
     }
     for r in &status.removed_with_takes {
-        let _ = writeln!(
-            text,
-            "注意：{r} 已不在名册中，但有照片（保留在 originals/）"
-        );
+        text.push_str(&say(
+            format!("注意：{r} 已不在名册中，但有照片（保留在 originals/）\n"),
+            format!("note: {r} is no longer on the roster but has photos (kept in originals/)\n"),
+        ));
     }
     if !unfiled.is_empty() {
-        let _ = writeln!(
-            text,
-            "注意：{} 张照片尚未归档到 output/（磁盘已满？腾出空间后运行中的服务会自动补上，或运行 rollcall rebuild）",
-            unfiled.len()
-        );
+        let n = unfiled.len();
+        text.push_str(&say(
+            format!("注意：{n} 张照片尚未归档到 output/（磁盘已满？腾出空间后运行中的服务会自动补上，或运行 rollcall rebuild）\n"),
+            format!("note: {n} photos are not filed in output/ yet (disk full? once there is room the running service files them, or run rollcall rebuild)\n"),
+        ));
     }
     if let Some(free) = free {
-        let _ = writeln!(text, "数据盘剩余 {} MB", durable::megabytes(free));
+        let mb = durable::megabytes(free);
+        text.push_str(&say(
+            format!("数据盘剩余 {mb} MB\n"),
+            format!("{mb} MB free on the data disk\n"),
+        ));
     }
     crate::emit(&text)?;
     Ok(ExitCode::SUCCESS)
@@ -574,7 +600,7 @@ fn run_session(a: RunArgs) -> Result<ExitCode> {
             .with_context(|| format!("cannot handle signal {signal}"))?;
     }
     if !a.common.json {
-        eprint!("{}", next_line(engine.state(), Lang::Zh));
+        eprint!("{}", next_line(engine.state(), lang()));
     }
     let json = a.common.json;
     let (remote, inbox) = session::runner::remote();
@@ -597,7 +623,7 @@ fn run_session(a: RunArgs) -> Result<ExitCode> {
                 first,
                 tokio_util::sync::CancellationToken::new(),
             )?;
-            eprintln!("控制台 / console: {}", running.url);
+            eprintln!("{}: {}", say("控制台", "console"), running.url);
             Some(running)
         }
         None => None,
@@ -616,7 +642,7 @@ fn run_session(a: RunArgs) -> Result<ExitCode> {
             let text = if json {
                 notice_json(engine, &notice)
             } else {
-                notice_text(engine, &notice, Lang::Zh)
+                notice_text(engine, &notice, lang())
             };
             let _ = crate::emit(&text);
         },
@@ -626,9 +652,13 @@ fn run_session(a: RunArgs) -> Result<ExitCode> {
         runtime.block_on(console.stop());
     }
     if !json {
+        let (new, twice, done) = (summary.arrived, summary.duplicates, summary.processed);
         eprintln!(
-            "本次：新照片 {}，重复 {}，已处理 {}",
-            summary.arrived, summary.duplicates, summary.processed
+            "{}",
+            say(
+                format!("本次：新照片 {new}，重复 {twice}，已处理 {done}"),
+                format!("this run: {new} new frames, {twice} duplicates, {done} processed"),
+            )
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -666,17 +696,24 @@ pub fn rebuild(a: RebuildArgs) -> Result<ExitCode> {
         text.push('\n');
         crate::emit(&text)?;
     } else {
-        crate::emit(&format!(
-            "{}：写入 {} 张，删除 {} 张\n",
+        let (out, written, removed) = (
             output.display(),
             report.photos_written,
-            report.photos_removed
+            report.photos_removed,
+        );
+        crate::emit(&say(
+            format!("{out}：写入 {written} 张，删除 {removed} 张\n"),
+            format!("{out}: {written} written, {removed} removed\n"),
         ))?;
     }
     if !report.missing_originals.is_empty() || !report.missing_photos.is_empty() {
+        let (originals, photos) = (&report.missing_originals, &report.missing_photos);
         eprintln!(
-            "rollcall: 缺少原始照片 {:?}，无法生成照片 {:?}",
-            report.missing_originals, report.missing_photos
+            "rollcall: {}",
+            say(
+                format!("缺少原始照片 {originals:?}，无法生成照片 {photos:?}"),
+                format!("missing originals {originals:?}; cannot make photos {photos:?}"),
+            )
         );
         return Ok(ExitCode::from(1));
     }

@@ -67,9 +67,10 @@ pub fn cameras(args: CamerasArgs) -> Result<ExitCode> {
         if args.json {
             crate::emit(&format!("{}\n", serde_json::to_string_pretty(&found)?))?;
         } else if found.is_empty() {
-            crate::emit(
-                "没有检测到相机。请检查 USB 线并打开相机。 / No camera detected: check the USB cable and switch the camera on.\n",
-            )?;
+            crate::emit(&crate::say(
+                "没有检测到相机。请检查 USB 线并打开相机。\n",
+                "No camera detected: check the USB cable and switch the camera on.\n",
+            ))?;
         } else {
             let mut out = String::new();
             for c in &found {
@@ -103,9 +104,9 @@ async fn trigger(spool: &Path) -> Result<ExitCode> {
     let reply = control::ask(spool, control::Request::Trigger, Duration::from_secs(5))
         .await
         .with_context(|| {
-            format!(
-                "没有正在运行的联机拍摄 / no tether running on {}",
-                spool.display()
+            crate::say(
+                format!("{} 上没有正在运行的联机拍摄", spool.display()),
+                format!("no tether running on {}", spool.display()),
             )
         })?;
     match reply {

@@ -54,6 +54,23 @@ impl Standing {
             Standing::Removed => "已从名册删除",
         }
     }
+
+    pub fn en(self) -> &'static str {
+        match self {
+            Standing::Waiting => "to come",
+            Standing::Failed => "retake",
+            Standing::Processing => "processing",
+            Standing::Photographed => "photographed",
+            Standing::Absent => "absent",
+            Standing::NoPhotoNeeded => "no photo needed",
+            Standing::Removed => "removed from the roster",
+        }
+    }
+
+    /// The standing in words, both languages.
+    pub fn text(self) -> bilingual::Text {
+        bilingual::Text::new(self.zh(), self.en())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
