@@ -213,5 +213,16 @@ fn profiles_by_name_and_file_and_a_wrong_one() {
         "passport",
     ]);
     assert_eq!(code, Some(2));
+    assert!(err.contains("未知的照片规格"), "{err}");
+    let (code, _, err) = photo(&[
+        frame.to_str().unwrap(),
+        "--out",
+        out.path().to_str().unwrap(),
+        "--profile",
+        "passport",
+        "--lang",
+        "en",
+    ]);
+    assert_eq!(code, Some(2));
     assert!(err.contains("unknown profile"), "{err}");
 }

@@ -678,10 +678,12 @@ fn the_demo_shows_passes_a_failure_a_skip_and_the_make_up_list() {
             .unwrap()
     };
     let text = ok(&demo());
-    assert!(text.contains("合格 / pass"), "{text}");
+    assert!(text.contains("：合格"), "{text}");
     assert!(text.contains("背景不是白色"), "{text}");
-    assert!(text.contains("跳过 / skip: 蒙晓彤"), "{text}");
-    assert!(text.contains("补拍名单 / make-up list（3 人）"), "{text}");
+    // Each line in one language: the journal's `中文 / English` reasons shown in Chinese.
+    assert!(!text.contains("background"), "{text}");
+    assert!(text.contains("跳过：蒙晓彤 缺席"), "{text}");
+    assert!(text.contains("补拍名单（3 人）："), "{text}");
     let photos = common::walk(&data.join("output"));
     assert_eq!(photos.len(), 5, "{photos:?}");
     // A second run recreates its own folder; another folder is never deleted.

@@ -325,7 +325,7 @@ fn trigger_without_a_running_tether_says_so() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no tether running"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("没有正在运行的联机拍摄"));
 }
 
 #[test]

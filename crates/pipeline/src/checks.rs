@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::crop::Placement;
 use crate::measure::Measures;
-use crate::raster::{Rgb, luma as raster_luma, median_color};
+use crate::raster::{Raster, RgbImage, luma as raster_luma, median_color};
 use crate::spec::Profile;
 
 /// Every check, in the order reports list them.
@@ -67,11 +67,11 @@ fn luma(p: [u8; 3]) -> f32 {
 }
 
 /// A rectangle clamped to the image, `margin` pixels inside its edges: (x0, y0, x1, y1).
-fn clamp_rect(img: &Rgb, r: [f32; 4], margin: f32) -> (u32, u32, u32, u32) {
+fn clamp_rect(img: &RgbImage, r: [f32; 4], margin: f32) -> (u32, u32, u32, u32) {
     let x0 = r[0].max(margin) as u32;
     let y0 = r[1].max(margin) as u32;
-    let x1 = r[2].min(img.width as f32 - margin).max(0.0) as u32;
-    let y1 = r[3].min(img.height as f32 - margin).max(0.0) as u32;
+    let x1 = r[2].min(img.width() as f32 - margin).max(0.0) as u32;
+    let y1 = r[3].min(img.height() as f32 - margin).max(0.0) as u32;
     (x0, y0, x1, y1)
 }
 
@@ -82,7 +82,7 @@ fn chroma(p: [u8; 3]) -> f32 {
 /// Mean luminance, mean chroma (max − min channel) and luminance standard deviation of the
 /// pixels in `rects` that `keep` accepts, and the fraction of pixels it accepted.
 fn stats(
-    img: &Rgb,
+    img: &RgbImage,
     rects: &[[f32; 4]],
     keep: impl Fn([u8; 3]) -> bool,
 ) -> Option<((f32, f32, f32), f32)> {
@@ -91,7 +91,7 @@ fn stats(
         let (x0, y0, x1, y1) = clamp_rect(img, r, 0.0);
         for y in y0..y1 {
             for x in x0..x1 {
-                let p = img.pixel(x, y);
+                let p = img.rgb(x, y);
                 total += 1.0;
                 if !keep(p) {
                     continue;
@@ -115,22 +115,22 @@ fn stats(
 }
 
 /// [`stats`] over every pixel.
-fn region_stats(img: &Rgb, rects: &[[f32; 4]]) -> Option<(f32, f32, f32)> {
+fn region_stats(img: &RgbImage, rects: &[[f32; 4]]) -> Option<(f32, f32, f32)> {
     stats(img, rects, |_| true).map(|(s, _)| s)
 }
 
 /// The backdrop colour: the median of a top corner patch (the brighter corner, since hair that
 /// reaches a corner is darker than a white wall).
-fn corner_color(img: &Rgb) -> [f32; 3] {
-    let k = 12.min(img.width).min(img.height);
+fn corner_color(img: &RgbImage) -> [f32; 3] {
+    let k = 12.min(img.width()).min(img.height());
     let median = |x0: u32| {
         let px: Vec<[f32; 3]> = (0..k)
             .flat_map(|y| (x0..x0 + k).map(move |x| (x, y)))
-            .map(|(x, y)| img.pixel(x, y).map(f32::from))
+            .map(|(x, y)| img.rgb(x, y).map(f32::from))
             .collect();
         median_color(&px).unwrap_or([255.0; 3])
     };
-    let (l, r) = (median(0), median(img.width - k));
+    let (l, r) = (median(0), median(img.width() - k));
     if raster_luma(l) >= raster_luma(r) {
         l
     } else {
@@ -140,7 +140,7 @@ fn corner_color(img: &Rgb) -> [f32; 3] {
 
 /// [`stats`] of the pixels whose colour is within `tolerance` of `reference`.
 fn backdrop_stats(
-    img: &Rgb,
+    img: &RgbImage,
     rects: &[[f32; 4]],
     reference: [f32; 3],
     tolerance: f32,
@@ -156,19 +156,19 @@ fn backdrop_stats(
 
 /// The fraction of a rectangle that looks like a cast shadow: darker than the backdrop by more
 /// than 12 %, neutral, and smooth (no texture, unlike hair).
-fn shadow_fraction(img: &Rgb, r: [f32; 4], bg_luma: f32) -> f32 {
+fn shadow_fraction(img: &RgbImage, r: [f32; 4], bg_luma: f32) -> f32 {
     let (x0, y0, x1, y1) = clamp_rect(img, r, 1.0);
     let (mut n, mut hits) = (0u32, 0u32);
     for y in y0..y1 {
         for x in x0..x1 {
             n += 1;
-            let p = img.pixel(x, y);
+            let p = img.rgb(x, y);
             let l = luma(p);
             if l > bg_luma * 0.88 || l < bg_luma * 0.35 || chroma(p) > 14.0 {
                 continue;
             }
-            let grad = (luma(img.pixel(x + 1, y)) - luma(img.pixel(x - 1, y))).abs()
-                + (luma(img.pixel(x, y + 1)) - luma(img.pixel(x, y - 1))).abs();
+            let grad = (luma(img.rgb(x + 1, y)) - luma(img.rgb(x - 1, y))).abs()
+                + (luma(img.rgb(x, y + 1)) - luma(img.rgb(x, y - 1))).abs();
             if grad < 6.0 {
                 hits += 1;
             }
@@ -178,16 +178,16 @@ fn shadow_fraction(img: &Rgb, r: [f32; 4], bg_luma: f32) -> f32 {
 }
 
 /// Variance of the 4-neighbour Laplacian of luminance inside a rectangle.
-fn sharpness(img: &Rgb, r: [f32; 4]) -> f32 {
+fn sharpness(img: &RgbImage, r: [f32; 4]) -> f32 {
     let (x0, y0, x1, y1) = clamp_rect(img, r, 1.0);
     let (mut n, mut s, mut s2) = (0.0f64, 0.0f64, 0.0f64);
     for y in y0..y1 {
         for x in x0..x1 {
-            let c = luma(img.pixel(x, y));
-            let lap = luma(img.pixel(x - 1, y))
-                + luma(img.pixel(x + 1, y))
-                + luma(img.pixel(x, y - 1))
-                + luma(img.pixel(x, y + 1))
+            let c = luma(img.rgb(x, y));
+            let lap = luma(img.rgb(x - 1, y))
+                + luma(img.rgb(x + 1, y))
+                + luma(img.rgb(x, y - 1))
+                + luma(img.rgb(x, y + 1))
                 - 4.0 * c;
             n += 1.0;
             s += f64::from(lap);
@@ -203,7 +203,7 @@ fn sharpness(img: &Rgb, r: [f32; 4]) -> f32 {
 
 /// Everything but `single_face`, `roll` (judged before the crop) and `file_size` (after
 /// encoding).
-pub fn run(img: &Rgb, m: &Measures, p: &Placement, profile: &Profile) -> Vec<Check> {
+pub fn run(img: &RgbImage, m: &Measures, p: &Placement, profile: &Profile) -> Vec<Check> {
     let mut out = Vec::new();
     let (w, h) = (profile.width as f32, profile.height as f32);
     let fw = p.face_width;

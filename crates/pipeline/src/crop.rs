@@ -9,7 +9,7 @@ use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer
 use serde::Serialize;
 
 use crate::measure::{Measures, Point};
-use crate::raster::{Affine, Frame, Rgb};
+use crate::raster::{Affine, Frame, RgbImage};
 use crate::spec::Profile;
 
 /// Where the crop puts things, in output pixels, and how.
@@ -173,11 +173,11 @@ pub fn solve(m: &Measures, frame: &Frame, profile: &Profile) -> Result<Placement
 /// the anti-aliasing; warping at full source resolution cost three times as much for no visible
 /// gain. (Reducing first and warping at the output size was measured too: the bilinear tap at
 /// output resolution blurs by up to half a pixel, and the sharpness measure fell by 40 %.)
-pub fn render(frame: &Frame, m: &Measures, p: &Placement, profile: &Profile) -> Rgb {
+pub fn render(frame: &Frame, m: &Measures, p: &Placement, profile: &Profile) -> RgbImage {
     let (w, h) = (profile.width, profile.height);
     let map = p.source_map(m);
     let direct = || {
-        let mut out = Rgb::new(w, h);
+        let mut out = RgbImage::new(w, h);
         frame.warp_into(&map, &mut out);
         out
     };
@@ -190,13 +190,13 @@ pub fn render(frame: &Frame, m: &Measures, p: &Placement, profile: &Profile) -> 
         ((w as f32 * factor).round() as u32).max(1),
         ((h as f32 * factor).round() as u32).max(1),
     );
-    let mut inter = Rgb::new(iw, ih);
+    let mut inter = RgbImage::new(iw, ih);
     let (kx, ky) = (w as f32 / iw as f32, h as f32 / ih as f32);
     frame.warp_into(
         &Affine::scale_shift(kx, ky, 0.0, 0.0).then(&map),
         &mut inter,
     );
-    let resized = Image::from_vec_u8(iw, ih, inter.data, PixelType::U8x3)
+    let resized = Image::from_vec_u8(iw, ih, inter.into_raw(), PixelType::U8x3)
         .ok()
         .and_then(|src| {
             let mut dst = Image::new(w, h, PixelType::U8x3);
@@ -205,13 +205,8 @@ pub fn render(frame: &Frame, m: &Measures, p: &Placement, profile: &Profile) -> 
             Resizer::new().resize(&src, &mut dst, &options).ok()?;
             Some(dst.into_vec())
         });
-    match resized {
-        Some(data) => Rgb {
-            width: w,
-            height: h,
-            data,
-        },
-        // The resizer refuses only impossible sizes; fall back to the direct warp.
-        None => direct(),
-    }
+    // The resizer refuses only impossible sizes; fall back to the direct warp.
+    resized
+        .and_then(|data| crate::raster::from_rgb(w, h, data))
+        .unwrap_or_else(direct)
 }

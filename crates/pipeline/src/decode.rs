@@ -10,7 +10,7 @@
 use std::io::Cursor;
 
 use crate::PipelineError;
-use crate::raster::{Frame, Orientation, Rgb};
+use crate::raster::{Frame, Orientation, Oriented, RgbImage, from_rgb};
 
 /// Frames above this many pixels are refused (a 61 MP full-frame body is ~9500×6300).
 pub const MAX_PIXELS: u64 = 120_000_000;
@@ -186,15 +186,18 @@ pub fn orientation(bytes: &[u8]) -> (Orientation, Option<u32>) {
         .read_from_container(&mut Cursor::new(bytes))
         .or_else(|e| e.distill_partial_result(|_errors| {}));
     let Ok(exif) = read else {
-        return (Orientation::UPRIGHT, None);
+        return (Orientation::NoTransforms, None);
     };
     let Some(field) = exif.get_field(exif::Tag::Orientation, exif::In::PRIMARY) else {
-        return (Orientation::UPRIGHT, None);
+        return (Orientation::NoTransforms, None);
     };
-    match field.value.get_uint(0) {
-        Some(v @ 1..=8) => (Orientation(v as u8), None),
-        Some(v) => (Orientation::UPRIGHT, Some(v)),
-        None => (Orientation::UPRIGHT, Some(0)),
+    let value = field.value.get_uint(0);
+    match value
+        .and_then(|v| u8::try_from(v).ok())
+        .and_then(Orientation::from_exif)
+    {
+        Some(o) => (o, None),
+        None => (Orientation::NoTransforms, Some(value.unwrap_or(0))),
     }
 }
 
@@ -212,7 +215,7 @@ pub struct Decoded {
 pub fn decode(bytes: &[u8]) -> Result<Decoded, PipelineError> {
     match sniff(bytes) {
         Kind::Jpeg => decode_jpeg(bytes),
-        Kind::Png => decode_png(bytes),
+        Kind::Png => decode_other(bytes),
         Kind::Raw => Err(PipelineError::Raw),
         Kind::Tiff => Err(PipelineError::Unsupported(Unsupported::Tiff)),
         Kind::Unknown if bytes.is_empty() => Err(PipelineError::Empty),
@@ -258,7 +261,7 @@ fn decode_jpeg(bytes: &[u8]) -> Result<Decoded, PipelineError> {
 }
 
 /// Pixels, the full size, and the decoder's warnings.
-type Pixels = (Rgb, u32, u32, Vec<String>);
+type Pixels = (RgbImage, u32, u32, Vec<String>);
 
 /// The DCT scale `n/8` to decode a frame whose long side is `long` at: the smallest that keeps
 /// [`TARGET_LONG_SIDE`] pixels (or the whole frame when it is smaller), among `allowed`.
@@ -370,7 +373,7 @@ fn jpeg_pixels_as_is(bytes: &[u8]) -> Result<Pixels, PipelineError> {
 mod turbo {
     use turbojpeg::{Colorspace, Decompressor, Image, PixelFormat, ScalingFactor};
 
-    use super::{PipelineError, Pixels, Rgb, check_size, eighths};
+    use super::{PipelineError, Pixels, check_size, eighths, from_rgb, size_mismatch};
 
     /// libjpeg's own message, without the crate's prefix.
     fn message(e: &turbojpeg::Error) -> String {
@@ -411,11 +414,8 @@ mod turbo {
         decompressor
             .decompress(bytes, image.as_deref_mut())
             .map_err(corrupt)?;
-        let rgb = Rgb {
-            width: scaled.width as u32,
-            height: scaled.height as u32,
-            data: image.pixels,
-        };
+        let rgb = from_rgb(scaled.width as u32, scaled.height as u32, image.pixels)
+            .ok_or_else(size_mismatch)?;
         Ok(Some((rgb, w, h, Vec::new())))
     }
 }
@@ -425,7 +425,7 @@ mod turbo {
 mod pure {
     use std::io::Cursor;
 
-    use super::{PipelineError, Pixels, Rgb, check_size, eighths};
+    use super::{PipelineError, Pixels, check_size, eighths, from_rgb, size_mismatch};
 
     /// jpeg-decoder's error in words (its `Display` of an unsupported feature is a debug
     /// rendering).
@@ -461,9 +461,11 @@ mod pure {
         let data = match info.pixel_format {
             jpeg_decoder::PixelFormat::RGB24 => pixels,
             jpeg_decoder::PixelFormat::L8 => pixels.iter().flat_map(|&l| [l, l, l]).collect(),
+            // Native-endian 16-bit samples: the high byte is the 8-bit value.
             jpeg_decoder::PixelFormat::L16 => pixels
                 .chunks_exact(2)
-                .flat_map(|p| [p[0], p[0], p[0]])
+                .map(|p| (u16::from_ne_bytes([p[0], p[1]]) >> 8) as u8)
+                .flat_map(|l| [l, l, l])
                 .collect(),
             jpeg_decoder::PixelFormat::CMYK32 => pixels
                 .chunks_exact(4)
@@ -474,73 +476,65 @@ mod pure {
                 .collect(),
         };
         if data.len() != n * 3 {
-            return Err(PipelineError::Corrupt(
-                "decoded size does not match the header".into(),
-            ));
+            return Err(size_mismatch());
         }
-        Ok((
-            Rgb {
-                width: sw,
-                height: sh,
-                data,
-            },
-            w,
-            h,
-            Vec::new(),
-        ))
+        let rgb = from_rgb(sw, sh, data).ok_or_else(size_mismatch)?;
+        Ok((rgb, w, h, Vec::new()))
     }
 }
 
-/// The PNG decoder's error in words: its format errors render chunk types as debug structures.
-fn png_error(e: png::DecodingError) -> PipelineError {
-    match e {
-        png::DecodingError::LimitsExceeded => PipelineError::Corrupt("PNG too large".into()),
-        png::DecodingError::IoError(_) => PipelineError::Corrupt("the PNG ends too early".into()),
-        _ => PipelineError::Corrupt("the PNG's structure is broken".into()),
-    }
+/// The `image` crate's error in words (its format errors render chunk types as debug
+/// structures).
+fn image_error(e: image::ImageError) -> PipelineError {
+    PipelineError::Corrupt(
+        match e {
+            image::ImageError::Limits(_) => "the image is too large",
+            image::ImageError::IoError(_) => "the file ends too early",
+            _ => "the image's structure is broken",
+        }
+        .into(),
+    )
 }
 
-fn decode_png(bytes: &[u8]) -> Result<Decoded, PipelineError> {
-    let mut decoder = png::Decoder::new(Cursor::new(bytes));
-    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
-    let mut reader = decoder.read_info().map_err(png_error)?;
-    let (w, h) = (reader.info().width, reader.info().height);
+/// Non-JPEG frames (PNG) through the `image` crate, its limits set to the pixel guard: the
+/// header is read first, and a frame above [`MAX_PIXELS`] is refused before anything is
+/// decoded. 16-bit samples are scaled to 8 bits; alpha is composed over white (a transparent
+/// backdrop is a white one).
+fn decode_other(bytes: &[u8]) -> Result<Decoded, PipelineError> {
+    let reader = || {
+        image::ImageReader::new(Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|e| image_error(image::ImageError::IoError(e)))
+    };
+    let (w, h) = reader()?.into_dimensions().map_err(image_error)?;
     check_size(w, h)?;
-    let mut buf = vec![0; reader.output_buffer_size().unwrap_or(0)];
-    let out = reader.next_frame(&mut buf).map_err(png_error)?;
-    let buf = &buf[..out.buffer_size()];
-    let data: Vec<u8> = match out.color_type {
-        png::ColorType::Rgb => buf.to_vec(),
-        // Alpha over white: a transparent backdrop is a white one.
-        png::ColorType::Rgba => buf
-            .chunks_exact(4)
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(w);
+    limits.max_image_height = Some(h);
+    // The decoded image at up to 16 bits and 4 channels, and the 8-bit copy.
+    limits.max_alloc = Some(MAX_PIXELS * 8 + MAX_PIXELS * 4);
+    let mut reader = reader()?;
+    reader.limits(limits);
+    let image = reader.decode().map_err(image_error)?;
+    let stored = if image.color().has_alpha() {
+        let rgba = image.into_rgba8();
+        let (w, h) = rgba.dimensions();
+        let data = rgba
+            .pixels()
             .flat_map(|p| {
                 let a = u16::from(p[3]);
                 [p[0], p[1], p[2]].map(|c| ((u16::from(c) * a + 255 * (255 - a)) / 255) as u8)
             })
-            .collect(),
-        png::ColorType::Grayscale => buf.iter().flat_map(|&l| [l, l, l]).collect(),
-        png::ColorType::GrayscaleAlpha => buf
-            .chunks_exact(2)
-            .flat_map(|p| [p[0], p[0], p[0]])
-            .collect(),
-        png::ColorType::Indexed => {
-            return Err(PipelineError::Corrupt("indexed PNG not expanded".into()));
-        }
+            .collect();
+        from_rgb(w, h, data).ok_or_else(size_mismatch)?
+    } else {
+        image.into_rgb8()
     };
-    if data.len() != w as usize * h as usize * 3 {
-        return Err(PipelineError::Corrupt(
-            "decoded size does not match the header".into(),
-        ));
-    }
+    let (w, h) = stored.dimensions();
     Ok(Decoded {
         frame: Frame {
-            stored: Rgb {
-                width: w,
-                height: h,
-                data,
-            },
-            orientation: Orientation::UPRIGHT,
+            stored,
+            orientation: Orientation::NoTransforms,
             full_width: w,
             full_height: h,
         },
@@ -549,10 +543,15 @@ fn decode_png(bytes: &[u8]) -> Result<Decoded, PipelineError> {
     })
 }
 
+fn size_mismatch() -> PipelineError {
+    PipelineError::Corrupt("decoded size does not match the header".into())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::raster::Raster;
 
     fn frame(name: &str) -> Vec<u8> {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -563,15 +562,84 @@ mod tests {
 
     /// Mean absolute difference per channel value.
     #[cfg(feature = "turbo")]
-    fn mean_diff(a: &Rgb, b: &Rgb) -> f64 {
-        assert_eq!((a.width, a.height), (b.width, b.height));
+    fn png(image: image::DynamicImage) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        image
+            .write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::Png)
+            .unwrap();
+        bytes
+    }
+
+    #[test]
+    fn a_16_bit_grey_png_keeps_its_high_byte() {
+        // 0xC000: the low byte is 0, which the old fallback decoder took.
+        let grey = image::ImageBuffer::from_pixel(320, 320, image::Luma([0xC000u16]));
+        let d = decode(&png(image::DynamicImage::ImageLuma16(grey))).unwrap();
+        let [r, g, b] = d.frame.stored.rgb(10, 10);
+        assert!((190..=192).contains(&r) && r == g && g == b, "{r} {g} {b}");
+    }
+
+    #[test]
+    fn a_transparent_png_backdrop_is_white() {
+        let clear = image::RgbaImage::from_pixel(320, 320, image::Rgba([0, 0, 0, 0]));
+        let d = decode(&png(image::DynamicImage::ImageRgba8(clear))).unwrap();
+        assert_eq!(d.frame.stored.rgb(5, 5), [255, 255, 255]);
+    }
+
+    #[test]
+    fn a_png_beyond_the_pixel_guard_is_refused_from_its_header() {
+        // A valid header claiming 20000×20000 (400 MP) and no image data.
+        let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+        let mut ihdr = b"IHDR".to_vec();
+        ihdr.extend_from_slice(&20000u32.to_be_bytes());
+        ihdr.extend_from_slice(&20000u32.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+        bytes.extend_from_slice(&13u32.to_be_bytes());
+        bytes.extend_from_slice(&ihdr);
+        bytes.extend_from_slice(&crc32(&ihdr).to_be_bytes());
+        for chunk in [&b"IDAT"[..], &b"IEND"[..]] {
+            bytes.extend_from_slice(&0u32.to_be_bytes());
+            bytes.extend_from_slice(chunk);
+            bytes.extend_from_slice(&crc32(chunk).to_be_bytes());
+        }
+        let got = decode(&bytes);
+        assert!(
+            matches!(
+                got,
+                Err(PipelineError::TooLarge {
+                    width: 20000,
+                    height: 20000
+                })
+            ),
+            "{got:?}"
+        );
+    }
+
+    /// PNG's CRC-32 (ISO 3309), for a hand-made chunk.
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &b in bytes {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+
+    fn mean_diff(a: &RgbImage, b: &RgbImage) -> f64 {
+        assert_eq!(a.dimensions(), b.dimensions());
         let sum: u64 = a
-            .data
+            .as_raw()
             .iter()
-            .zip(&b.data)
+            .zip(b.as_raw())
             .map(|(&x, &y)| u64::from(x.abs_diff(y)))
             .sum();
-        sum as f64 / a.data.len() as f64
+        sum as f64 / a.as_raw().len() as f64
     }
 
     #[test]
@@ -616,9 +684,9 @@ mod tests {
             .unwrap();
         let d = decode(&bytes).unwrap();
         let img = &d.frame.stored;
-        assert_eq!((img.width, img.height), (64, 48));
-        let left = img.pixel(8, 24);
-        let right = img.pixel(56, 24);
+        assert_eq!(img.dimensions(), (64, 48));
+        let left = img.rgb(8, 24);
+        let right = img.rgb(56, 24);
         assert!(left[0] < 40 && left[1] > 200 && left[2] > 200, "{left:?}");
         assert!(right.iter().all(|&c| c > 230), "{right:?}");
     }

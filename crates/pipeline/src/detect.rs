@@ -13,7 +13,7 @@ use fast_image_resize::FilterType;
 use tract_onnx::prelude::*;
 
 use crate::PipelineError;
-use crate::raster::{Affine, Frame};
+use crate::raster::{Affine, Frame, Raster};
 
 const DETECTOR: &[u8] = include_bytes!("../models/face_detection_full_range.onnx");
 const MESH: &[u8] = include_bytes!("../models/face_landmark.onnx");
@@ -114,7 +114,7 @@ fn sample_input(
         Some(r) => (&r.image, frame.stored_map(map).then(&r.from_stored)),
         None => (&frame.stored, frame.stored_map(map)),
     };
-    let (sw, sh) = (img.width as f32, img.height as f32);
+    let (sw, sh) = (img.width() as f32, img.height() as f32);
     let norm = (hi - lo) / 255.0;
     let plane = size * size;
     let mut buf = vec![0.0f32; 3 * plane];

@@ -4,7 +4,7 @@
 use jpeg_encoder::{ColorType, Encoder, PixelDensity, PixelDensityUnit};
 
 use crate::PipelineError;
-use crate::raster::Rgb;
+use crate::raster::RgbImage;
 use crate::spec::Profile;
 
 /// An encoded photo and the quality that produced it.
@@ -14,26 +14,26 @@ pub struct Encoded {
     pub quality: u8,
 }
 
-fn encode_at(img: &Rgb, dpi: u16, quality: u8) -> Result<Vec<u8>, PipelineError> {
+fn encode_at(img: &RgbImage, dpi: u16, quality: u8) -> Result<Vec<u8>, PipelineError> {
     let mut out = Vec::with_capacity(40_000);
     let mut encoder = Encoder::new(&mut out, quality);
     encoder.set_density(PixelDensity {
         density: (dpi, dpi),
         unit: PixelDensityUnit::Inches,
     });
-    let (w, h) = (u16::try_from(img.width), u16::try_from(img.height));
+    let (w, h) = (u16::try_from(img.width()), u16::try_from(img.height()));
     let (Ok(w), Ok(h)) = (w, h) else {
         return Err(PipelineError::Corrupt("photo too large to encode".into()));
     };
     encoder
-        .encode(&img.data, w, h, ColorType::Rgb)
+        .encode(img.as_raw(), w, h, ColorType::Rgb)
         .map_err(|e| PipelineError::Corrupt(format!("JPEG encoding: {e}")))?;
     Ok(out)
 }
 
 /// Encodes at the profile's quality; outside the size window, moves the quality (binary
 /// search within the bounds) to the closest fit. The caller checks the final size.
-pub fn encode(img: &Rgb, profile: &Profile) -> Result<Encoded, PipelineError> {
+pub fn encode(img: &RgbImage, profile: &Profile) -> Result<Encoded, PipelineError> {
     let (min, max) = (
         u64::from(profile.size_min_kb) * 1000,
         u64::from(profile.size_max_kb) * 1000,

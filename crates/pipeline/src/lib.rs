@@ -184,7 +184,7 @@ pub fn process(bytes: &[u8], profile: &Profile) -> Result<Report, PipelineError>
     let mut source = SourceInfo {
         width: frame.full_width,
         height: frame.full_height,
-        orientation: frame.orientation.0,
+        orientation: frame.orientation.to_exif(),
         eye_left: None,
         eye_right: None,
         crop: None,

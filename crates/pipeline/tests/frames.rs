@@ -4,6 +4,7 @@
 
 mod common;
 
+use pipeline::raster::{Oriented, Raster};
 use pipeline::{PipelineError, Profile, Verdict};
 use serde_json::Value;
 
@@ -88,21 +89,21 @@ fn all_eight_orientations_give_the_same_eyes() {
     let base_eye = base.source.eye_left.unwrap();
     let d = pipeline::decode::decode(&bytes).unwrap();
     for o in 1..=8u8 {
-        let orientation = pipeline::raster::Orientation(o);
+        let orientation = pipeline::raster::Orientation::from_exif(o).unwrap();
         let frame = &d.frame;
-        let (dw, dh) = (frame.stored.width, frame.stored.height);
+        let (dw, dh) = frame.stored.dimensions();
         // Store the upright picture so that orientation `o` shows it upright again.
         let (sw, sh) = if orientation.swaps_axes() {
             (dh, dw)
         } else {
             (dw, dh)
         };
-        let mut stored = pipeline::raster::Rgb::new(sw, sh);
+        let mut stored = pipeline::raster::RgbImage::new(sw, sh);
         for y in 0..sh {
             for x in 0..sw {
                 let (px, py) =
                     orientation.to_display(x as f32 + 0.5, y as f32 + 0.5, sw as f32, sh as f32);
-                stored.put(x, y, frame.stored.pixel(px as u32, py as u32));
+                stored.set(x, y, frame.stored.rgb(px as u32, py as u32));
             }
         }
         let rotated = pipeline::raster::Frame {

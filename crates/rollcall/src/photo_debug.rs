@@ -1,38 +1,15 @@
 //! The `--debug` picture of `rollcall photo`: the frame, reduced, with the eyes and the photo's
-//! crop box drawn on it.
+//! crop box drawn on it (imageproc).
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use image::Rgb;
+use imageproc::drawing::{draw_filled_circle_mut, draw_line_segment_mut};
 use pipeline::Report;
-use pipeline::raster::Rgb;
+use pipeline::raster::{Raster, RgbImage};
 
 const MAX_SIDE: f32 = 900.0;
-
-fn dot(img: &mut Rgb, x: f32, y: f32, r: i32, c: [u8; 3]) {
-    for dy in -r..=r {
-        for dx in -r..=r {
-            let (px, py) = (x as i32 + dx, y as i32 + dy);
-            if px >= 0 && py >= 0 && (px as u32) < img.width && (py as u32) < img.height {
-                img.put(px as u32, py as u32, c);
-            }
-        }
-    }
-}
-
-fn line(img: &mut Rgb, a: [f32; 2], b: [f32; 2], c: [u8; 3]) {
-    let n = ((b[0] - a[0]).abs().max((b[1] - a[1]).abs()) as usize).max(1);
-    for i in 0..=n {
-        let t = i as f32 / n as f32;
-        dot(
-            img,
-            a[0] + (b[0] - a[0]) * t,
-            a[1] + (b[1] - a[1]) * t,
-            1,
-            c,
-        );
-    }
-}
 
 pub fn write(bytes: &[u8], report: &Report, path: &Path) -> Result<()> {
     let decoded = pipeline::decode::decode(bytes).context("decoding for the debug picture")?;
@@ -40,18 +17,22 @@ pub fn write(bytes: &[u8], report: &Report, path: &Path) -> Result<()> {
     let (dw, dh) = frame.display_size();
     let k = (MAX_SIDE / dw.max(dh) as f32).min(1.0);
     let (w, h) = ((dw as f32 * k) as u32, (dh as f32 * k) as u32);
-    let mut img = Rgb::new(w.max(1), h.max(1));
-    for y in 0..img.height {
-        for x in 0..img.width {
+    let mut img = RgbImage::new(w.max(1), h.max(1));
+    for y in 0..img.height() {
+        for x in 0..img.width() {
             let p = frame.sample((x as f32 + 0.5) / k, (y as f32 + 0.5) / k);
-            img.put(x, y, p.map(|c| c as u8));
+            img.set(x, y, p.map(|c| c as u8));
         }
     }
     // Source coordinates are camera pixels; the decoded raster may be reduced.
-    let to = |p: [f32; 2]| [p[0] * frame.scale() * k, p[1] * frame.scale() * k];
+    let to = |p: [f32; 2]| (p[0] * frame.scale() * k, p[1] * frame.scale() * k);
     if let Some(c) = report.source.crop {
         for i in 0..4 {
-            line(&mut img, to(c[i]), to(c[(i + 1) % 4]), [0, 200, 0]);
+            // Two pixels wide: one line beside the other.
+            for d in [0.0, 1.0] {
+                let (a, b) = (to(c[i]), to(c[(i + 1) % 4]));
+                draw_line_segment_mut(&mut img, (a.0 + d, a.1), (b.0 + d, b.1), Rgb([0, 200, 0]));
+            }
         }
     }
     for e in [report.source.eye_left, report.source.eye_right]
@@ -59,14 +40,14 @@ pub fn write(bytes: &[u8], report: &Report, path: &Path) -> Result<()> {
         .flatten()
     {
         let p = to(e);
-        dot(&mut img, p[0], p[1], 3, [255, 0, 0]);
+        draw_filled_circle_mut(&mut img, (p.0 as i32, p.1 as i32), 3, Rgb([255, 0, 0]));
     }
     let mut out = Vec::new();
     jpeg_encoder::Encoder::new(&mut out, 85)
         .encode(
-            &img.data,
-            img.width as u16,
-            img.height as u16,
+            img.as_raw(),
+            img.width() as u16,
+            img.height() as u16,
             jpeg_encoder::ColorType::Rgb,
         )
         .context("encoding the debug picture")?;
