@@ -560,8 +560,6 @@ mod tests {
         std::fs::read(path).unwrap()
     }
 
-    /// Mean absolute difference per channel value.
-    #[cfg(feature = "turbo")]
     fn png(image: image::DynamicImage) -> Vec<u8> {
         let mut bytes = Vec::new();
         image
@@ -631,6 +629,8 @@ mod tests {
         !crc
     }
 
+    /// Mean absolute difference per channel value.
+    #[cfg(feature = "turbo")]
     fn mean_diff(a: &RgbImage, b: &RgbImage) -> f64 {
         assert_eq!(a.dimensions(), b.dimensions());
         let sum: u64 = a
