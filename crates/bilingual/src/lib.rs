@@ -13,6 +13,16 @@ pub enum Lang {
     En,
 }
 
+impl Lang {
+    /// Of two renderings, the one in this language.
+    pub fn pick<T>(self, zh: T, en: T) -> T {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+}
+
 /// A text in both languages. Serialized as `{"zh": …, "en": …}` (flatten it into a struct to
 /// get the two fields beside the others).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]

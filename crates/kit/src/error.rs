@@ -11,7 +11,7 @@ use bilingual::{Lang, Text};
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file or folder could not be read or written; `what` names it and the step.
-    #[error("{}: {source}", Both(what))]
+    #[error("{}: {source}", what.both())]
     Io {
         what: Text,
         #[source]
@@ -37,24 +37,11 @@ pub enum Error {
     },
     /// An input (configuration, profile, roster files, an answer of the console) is not usable;
     /// `what` names it, `message` is the reader's own words.
-    #[error("{}: {message}", Both(what))]
+    #[error("{}: {message}", what.both())]
     Invalid { what: Text, message: String },
     /// The kit cannot go on; the text says why and what to do.
-    #[error("{}", Both(.0))]
+    #[error("{}", .0.both())]
     Refused(Text),
-}
-
-/// A text as `Display` shows it: the Chinese, then the English.
-struct Both<'a>(&'a Text);
-
-impl fmt::Display for Both<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0.zh == self.0.en {
-            f.write_str(&self.0.zh)
-        } else {
-            write!(f, "{} / {}", self.0.zh, self.0.en)
-        }
-    }
 }
 
 impl Error {

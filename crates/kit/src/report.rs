@@ -9,10 +9,7 @@ use session::event::{Event, OutcomeVerdict};
 use session::runner::Notice;
 
 fn say(lang: Lang, zh: String, en: String) -> String {
-    match lang {
-        Lang::Zh => zh,
-        Lang::En => en,
-    }
+    lang.pick(zh, en)
 }
 
 /// "下一位：…": the student whose turn it is and the one after, or why there is none.

@@ -209,10 +209,7 @@ pub fn lang() -> roster::Lang {
 
 /// The words in the operator's language.
 pub fn say(zh: impl Into<String>, en: impl Into<String>) -> String {
-    match lang() {
-        roster::Lang::Zh => zh.into(),
-        roster::Lang::En => en.into(),
-    }
+    lang().pick(zh.into(), en.into())
 }
 
 /// An error as the operator reads it: the chain of contexts, and a kit error (which carries

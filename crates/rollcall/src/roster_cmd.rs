@@ -114,10 +114,7 @@ fn check(args: CheckArgs, lang: Lang) -> Result<ExitCode> {
 }
 
 fn say<'a>(lang: Lang, zh: &'a str, en: &'a str) -> &'a str {
-    match lang {
-        Lang::Zh => zh,
-        Lang::En => en,
-    }
+    lang.pick(zh, en)
 }
 
 fn severity_word(s: Severity, lang: Lang) -> &'static str {
