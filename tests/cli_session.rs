@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use serde_json::Value;
@@ -47,14 +47,20 @@ fn files(dir: &Path) -> Vec<String> {
 
 const CLASS: &str = "初一(1)班";
 
-#[test]
-fn a_school_photographed_from_the_command_line() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    let roster_dir = tmp.path().join("梧州市示例中学");
+/// A data folder (not yet made) and a roster folder holding the demo class: (data, rosters,
+/// the class file it was copied from).
+fn demo_school(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let roster_dir = dir.join("梧州市示例中学");
     std::fs::create_dir_all(&roster_dir).unwrap();
     let csv = repo().join("demo/rosters/梧州市示例中学/初一(1)班.csv");
     std::fs::copy(&csv, roster_dir.join("初一(1)班.csv")).unwrap();
+    (dir.join("data"), roster_dir, csv)
+}
+
+#[test]
+fn a_school_photographed_from_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, roster_dir, csv) = demo_school(tmp.path());
 
     let started = json(&rollcall(
         &[
@@ -180,11 +186,7 @@ fn a_school_photographed_from_the_command_line() {
 #[test]
 fn every_command_speaks_english_when_asked() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    let roster_dir = tmp.path().join("梧州市示例中学");
-    std::fs::create_dir_all(&roster_dir).unwrap();
-    let csv = repo().join("demo/rosters/梧州市示例中学/初一(1)班.csv");
-    std::fs::copy(&csv, roster_dir.join("初一(1)班.csv")).unwrap();
+    let (data, roster_dir, csv) = demo_school(tmp.path());
     let roster = roster_dir.to_str().unwrap();
     let en = |args: &[&str]| {
         let mut all = args.to_vec();
