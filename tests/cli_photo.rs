@@ -119,6 +119,7 @@ fn frames_and_broken_files_in_one_run() {
             "eye_line",
             "roll",
             "yaw",
+            "pitch",
             "resolution",
             "background_white",
             "background_uniform",
@@ -130,6 +131,26 @@ fn frames_and_broken_files_in_one_run() {
             "file_size"
         ]
     );
+    // A passed photo keeps every geometric value at least the profile's margin inside its
+    // limit, and says how far (the pose checks too, in degrees).
+    let margins = pipeline::Profile::standard().margins;
+    for (name, least) in [
+        ("face_width", margins.face_width),
+        ("head_top", margins.head_top),
+        ("eye_center_x", margins.eye_center_x),
+        ("eye_line", margins.eye_line),
+        ("yaw", 0.0),
+        ("pitch", 0.0),
+    ] {
+        let check = line["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap();
+        let margin = check["margin"].as_f64().unwrap() as f32;
+        assert!(margin >= least - 0.01, "{name}: margin {margin} < {least}");
+    }
     let rolled = lines
         .iter()
         .find(|l| l["input"].as_str().unwrap().ends_with("IMG_1042.JPG"))
@@ -176,9 +197,9 @@ fn profiles_by_name_and_file_and_a_wrong_one() {
         "236x295",
     ]);
     assert_eq!(code, Some(0));
-    assert_eq!(lines[0]["checks"][7]["name"], "resolution");
+    assert_eq!(lines[0]["checks"][8]["name"], "resolution");
     assert!(
-        lines[0]["checks"][7]["limit"]
+        lines[0]["checks"][8]["limit"]
             .as_str()
             .unwrap()
             .starts_with("236×295")

@@ -10,7 +10,7 @@ use crate::raster::{Raster, RgbImage, luma as raster_luma, median_color};
 use crate::spec::Profile;
 
 /// Every check, in the order reports list them.
-pub const ORDER: [&str; 16] = [
+pub const ORDER: [&str; 17] = [
     "single_face",
     "face_width",
     "head_top",
@@ -18,6 +18,7 @@ pub const ORDER: [&str; 16] = [
     "eye_line",
     "roll",
     "yaw",
+    "pitch",
     "resolution",
     "background_white",
     "background_uniform",
@@ -39,6 +40,22 @@ pub struct Check {
     pub limit: String,
     /// What the photographer should do when it fails (`None` when it passed).
     pub message: Option<bilingual::Text>,
+    /// How far inside its limit the value is, in the value's unit (negative: outside), for the
+    /// geometric and pose checks. The crop keeps it at least the profile's margin.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub margin: Option<f32>,
+}
+
+impl Check {
+    fn with_margin(mut self, margin: Option<f32>) -> Check {
+        self.margin = margin;
+        self
+    }
+}
+
+/// How far `v` is inside `window` (negative outside).
+fn inside(v: f32, window: [f32; 2]) -> f32 {
+    (v - window[0]).min(window[1] - v)
 }
 
 pub(crate) fn check(
@@ -55,6 +72,7 @@ pub(crate) fn check(
         value,
         limit,
         message: (!ok).then(|| bilingual::Text::new(zh, en)),
+        margin: None,
     }
 }
 
@@ -201,6 +219,74 @@ fn sharpness(img: &RgbImage, r: [f32; 4]) -> f32 {
     (s2 / n - mean * mean) as f32
 }
 
+/// `yaw` and `pitch` in degrees, with which way to turn when they fail.
+pub fn pose_checks(pose: Option<crate::pose::Pose>, profile: &Profile) -> [Check; 2] {
+    let Some(pose) = pose else {
+        let unknown = |name| Check {
+            name,
+            ok: false,
+            value: f32::NAN,
+            limit: "a head pose".into(),
+            message: Some(bilingual::Text::new(
+                "无法判断头部朝向，请正对镜头重拍",
+                "the head's pose cannot be measured: face the lens and retake",
+            )),
+            margin: None,
+        };
+        return [unknown("yaw"), unknown("pitch")];
+    };
+    let angle = |name, value: f32, window: [f32; 2], text: fn(f32) -> bilingual::Text| {
+        let ok = within(value, window);
+        Check {
+            name,
+            ok,
+            value,
+            limit: if window[0] == -window[1] {
+                format!("|x| ≤ {}°", window[1])
+            } else {
+                format!("{}° – {}°", window[0], window[1])
+            },
+            message: (!ok).then(|| text(value)),
+            margin: Some(inside(value, window)),
+        }
+    };
+    let max_yaw = profile.max_yaw_deg;
+    [
+        angle("yaw", pose.yaw_deg, [-max_yaw, max_yaw], |v| {
+            let n = v.abs().round();
+            if v > 0.0 {
+                bilingual::Text::new(
+                    format!("头向学生自己的左边转了约 {n}°，请向右转回，正对镜头"),
+                    format!(
+                        "head turned about {n}° to the student's left: turn back to the right, face the lens"
+                    ),
+                )
+            } else {
+                bilingual::Text::new(
+                    format!("头向学生自己的右边转了约 {n}°，请向左转回，正对镜头"),
+                    format!(
+                        "head turned about {n}° to the student's right: turn back to the left, face the lens"
+                    ),
+                )
+            }
+        }),
+        angle("pitch", pose.pitch_deg, profile.pitch_deg, |v| {
+            let n = v.abs().round();
+            if v > 0.0 {
+                bilingual::Text::new(
+                    format!("抬头约 {n}°，请稍低头，平视镜头"),
+                    format!("chin up by about {n}°: lower the chin, look straight into the lens"),
+                )
+            } else {
+                bilingual::Text::new(
+                    format!("低头约 {n}°，请稍抬头，平视镜头"),
+                    format!("chin down by about {n}°: raise the chin, look straight into the lens"),
+                )
+            }
+        }),
+    ]
+}
+
 /// Everything but `single_face`, `roll` (judged before the crop) and `file_size` (after
 /// encoding).
 pub fn run(img: &RgbImage, m: &Measures, p: &Placement, profile: &Profile) -> Vec<Check> {
@@ -210,47 +296,53 @@ pub fn run(img: &RgbImage, m: &Measures, p: &Placement, profile: &Profile) -> Ve
     let chin = p.to_output(m, m.chin);
     let (ex, ey) = (p.eye_x, p.eye_y);
 
-    out.push(check(
-        "face_width",
-        within(fw, profile.face_width),
-        fw,
-        format!("{}–{}", profile.face_width[0], profile.face_width[1]),
-        "头像大小不合适，请调整距离",
-        "face size out of range: adjust the distance",
-    ));
+    out.push(
+        check(
+            "face_width",
+            within(fw, profile.face_width),
+            fw,
+            format!("{}–{}", profile.face_width[0], profile.face_width[1]),
+            "头像大小不合适，请调整距离",
+            "face size out of range: adjust the distance",
+        )
+        .with_margin(Some(inside(fw, profile.face_width))),
+    );
     let head_ok = within(p.head_top, profile.head_top) || p.hair_cut;
-    out.push(check(
-        "head_top",
-        head_ok,
-        p.head_top,
-        format!("{}–{}", profile.head_top[0], profile.head_top[1]),
-        "头顶位置不合适",
-        "top of the head out of place",
-    ));
-    out.push(check(
-        "eye_center_x",
-        within(ex, profile.eye_center_x),
-        ex,
-        format!("{}–{}", profile.eye_center_x[0], profile.eye_center_x[1]),
-        "人像不居中",
-        "not centred",
-    ));
-    out.push(check(
-        "eye_line",
-        h - ey >= profile.eye_line_min,
-        h - ey,
-        format!("≥ {}", profile.eye_line_min),
-        "眼睛位置太低，请抬高相机",
-        "eyes too low",
-    ));
-    out.push(check(
-        "yaw",
-        m.yaw.abs() <= profile.max_yaw,
-        m.yaw,
-        format!("|x| ≤ {}", profile.max_yaw),
-        "请正对镜头，不要侧脸",
-        "face the camera",
-    ));
+    out.push(
+        check(
+            "head_top",
+            head_ok,
+            p.head_top,
+            format!("{}–{}", profile.head_top[0], profile.head_top[1]),
+            "头顶位置不合适",
+            "top of the head out of place",
+        )
+        // Cut hair has no top in the photo to keep inside the window.
+        .with_margin((!p.hair_cut).then(|| inside(p.head_top, profile.head_top))),
+    );
+    out.push(
+        check(
+            "eye_center_x",
+            within(ex, profile.eye_center_x),
+            ex,
+            format!("{}–{}", profile.eye_center_x[0], profile.eye_center_x[1]),
+            "人像不居中",
+            "not centred",
+        )
+        .with_margin(Some(inside(ex, profile.eye_center_x))),
+    );
+    out.push(
+        check(
+            "eye_line",
+            h - ey >= profile.eye_line_min,
+            h - ey,
+            format!("≥ {}", profile.eye_line_min),
+            "眼睛位置太低，请抬高相机",
+            "eyes too low",
+        )
+        .with_margin(Some(h - ey - profile.eye_line_min)),
+    );
+    out.extend(pose_checks(m.pose, profile));
 
     // Backdrop: above the head and the strips beside it above the shoulders, where the colour
     // is the corner's (hair that reaches into these strips is not backdrop).

@@ -88,21 +88,29 @@ pub fn solve(m: &Measures, frame: &Frame, profile: &Profile) -> Result<Placement
         });
     }
     let fw = m.face_width.max(1.0);
-    let (s_min, s_max) = (profile.face_width[0] / fw, profile.face_width[1] / fw);
+    // Every window narrowed by its safety margin: the crop aims at the middle and never closer
+    // to a limit than the margin, so another measurement of the photo agrees that it passes.
+    let margins = &profile.margins;
+    let width_window = Profile::inside(profile.face_width, margins.face_width);
+    let (s_min, s_max) = (width_window[0] / fw, width_window[1] / fw);
     let s_pref = profile.target_face_width() / fw;
-    let max_eye_y = profile.max_eye_y();
+    let max_eye_y = profile.max_eye_y() - margins.eye_line;
+    let top_min = Profile::inside(profile.head_top, margins.head_top)[0];
     // Preferred: face width in the middle of its window, hair top in the middle of its own;
-    // then shrink (down to the smallest allowed face) until the eye line is high enough; if the
-    // hair is so tall that even that fails, cut the hair (the standard allows it).
+    // then shrink (down to the smallest face the margin allows) until the eye line is high
+    // enough; if the hair is so tall that even that fails, the eye line keeps its margin and
+    // the hair is cut at the top (the standard allows it).
     let mut s = s_pref;
     let mut head_top = profile.target_head_top();
     let mut hair_cut = false;
     if head_top + s * m.hair_above_eyes > max_eye_y {
-        head_top = profile.head_top[0];
+        head_top = top_min;
         s = ((max_eye_y - head_top) / m.hair_above_eyes.max(1.0)).clamp(s_min, s_max);
         if head_top + s * m.hair_above_eyes > max_eye_y {
+            // Cut for real, by the margin: hair ending just inside the top edge would be a hair
+            // top above its window, not a cut.
             hair_cut = true;
-            head_top = max_eye_y - s * m.hair_above_eyes;
+            head_top = (max_eye_y - s * m.hair_above_eyes).min(-margins.head_top);
         }
     }
     let eye_y = head_top + s * m.hair_above_eyes;

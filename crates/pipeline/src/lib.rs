@@ -5,7 +5,7 @@
 //!
 //! - [`decode`]: bytes → [`raster::Frame`] (format by content, EXIF orientation, DCT scaling).
 //! - [`detect`]: faces (BlazeFace full-range) and landmarks (FaceMesh) with tract.
-//! - [`measure`]: eyes, roll, face width, yaw, top of the hair.
+//! - [`measure`]: eyes, roll, face width, top of the hair; [`pose`]: yaw and pitch in degrees.
 //! - [`crop`]: the placement that satisfies the standard, and the rendering.
 //! - [`checks`]: every clause of the standard as a check; [`encode`]: JPEG to the size window.
 //! - [`spec`]: the profile holding every limit. [`process`] runs them all.
@@ -16,6 +16,7 @@ pub mod decode;
 pub mod detect;
 pub mod encode;
 pub mod measure;
+pub mod pose;
 pub mod raster;
 pub mod spec;
 
@@ -238,6 +239,7 @@ pub fn process(bytes: &[u8], profile: &Profile) -> Result<Report, PipelineError>
                 "more than one person in the frame",
             )),
         },
+        margin: None,
     };
     if people != 1 {
         timings.detect = ms(t);
@@ -256,6 +258,10 @@ pub fn process(bytes: &[u8], profile: &Profile) -> Result<Report, PipelineError>
         "头部倾斜，请摆正头部",
         "head tilted: hold the head straight",
     );
+    let roll = Check {
+        margin: Some(profile.max_roll_deg - m.roll_deg.abs()),
+        ..roll
+    };
 
     let t = Instant::now();
     let placement = match crop::solve(&m, frame, profile) {
@@ -270,6 +276,7 @@ pub fn process(bytes: &[u8], profile: &Profile) -> Result<Report, PipelineError>
                     value: f32::NAN,
                     limit: "a crop inside the frame".into(),
                     message: Some(failure.text.clone()),
+                    margin: None,
                 });
             }
             return Ok(report(checks, None, None, source, timings));

@@ -1,5 +1,6 @@
 //! Measurements of the face in the source frame (display pixels of the decoded raster): eye
-//! centres, roll, face width, chin, a yaw estimate, and the top of the hair, which no model
+//! centres, roll, face width, chin, the head's pose in degrees ([`crate::pose`]), and the top of
+//! the hair, which no model
 //! gives: it is found by scanning up from the forehead, along the face's own up direction, for
 //! where the backdrop resumes.
 
@@ -19,7 +20,6 @@ const CHEEK_RIGHT: usize = 234;
 const CHEEK_LEFT: usize = 454;
 const FOREHEAD: usize = 10;
 const CHIN: usize = 152;
-const NOSE_TIP: usize = 1;
 
 /// A point in display pixels.
 pub type Point = [f32; 2];
@@ -36,8 +36,8 @@ pub struct Measures {
     pub face_width: f32,
     pub chin: Point,
     pub forehead: Point,
-    /// Nose tip offset from the cheek midpoint along the eye line, in face widths.
-    pub yaw: f32,
+    /// The head's yaw, pitch and roll in degrees (`None` when the fit fails).
+    pub pose: Option<crate::pose::Pose>,
     /// Distance from the eye line up to the top of the hair, along the face's up direction.
     pub hair_above_eyes: f32,
     /// The hair reaches the top of the frame: the top of the head is not in the picture.
@@ -83,8 +83,6 @@ pub fn measure(frame: &Frame, mesh: &Mesh) -> Measures {
     let roll_deg = axis[1].atan2(axis[0]).to_degrees();
     let (cr, cl) = (mesh.xy(CHEEK_RIGHT), mesh.xy(CHEEK_LEFT));
     let face_width = dist(cr, cl);
-    let cheek_mid = [(cr[0] + cl[0]) / 2.0, (cr[1] + cl[1]) / 2.0];
-    let yaw = dot(sub(mesh.xy(NOSE_TIP), cheek_mid), axis) / face_width.max(1e-3);
     let forehead = mesh.xy(FOREHEAD);
     let (hair_above_eyes, hair_cut_by_frame, hair_confidence, backdrop) =
         hair_top(frame, eye_mid, forehead, axis, up, face_width);
@@ -97,7 +95,7 @@ pub fn measure(frame: &Frame, mesh: &Mesh) -> Measures {
         face_width,
         chin: mesh.xy(CHIN),
         forehead,
-        yaw,
+        pose: crate::pose::estimate(mesh),
         hair_above_eyes,
         hair_cut_by_frame,
         hair_confidence,
@@ -205,6 +203,8 @@ pub struct Geometry {
     /// Top of the hair below the top edge.
     pub head_top: f32,
     pub faces: usize,
+    /// The head's pose in degrees.
+    pub pose: Option<crate::pose::Pose>,
 }
 
 impl Geometry {
@@ -257,5 +257,6 @@ pub fn geometry(photo: &[u8]) -> Result<Option<Geometry>, crate::PipelineError> 
         eye_line: height as f32 - m.eye_mid[1],
         head_top: m.eye_mid[1] - m.hair_above_eyes,
         faces: faces.len(),
+        pose: m.pose,
     }))
 }

@@ -29,8 +29,14 @@ pub struct Profile {
     pub eye_line_min: f32,
     /// Roll up to this is levelled; more fails `roll`.
     pub max_roll_deg: f32,
-    /// |nose offset from the cheek midpoint| / face width, at most.
-    pub max_yaw: f32,
+    /// |yaw| (turned left or right) at most, degrees ([`crate::pose`]).
+    pub max_yaw_deg: f32,
+    /// Pitch (chin up positive, down negative) within, degrees. Not symmetric: a student looking
+    /// into the lens measures about −5° against MediaPipe's canonical face.
+    pub pitch_deg: [f32; 2],
+    /// How far inside each geometric window the crop keeps its value: the room another
+    /// measurement of the same photo needs to agree that it passes.
+    pub margins: Margins,
     /// Output pixels per decoded pixel (the pixels the photo is rendered from), at most.
     pub max_upscale: f32,
     /// Backdrop: mean luminance at least, mean chroma at most, luminance spread at most.
@@ -52,6 +58,45 @@ pub struct Profile {
 impl Default for Profile {
     fn default() -> Self {
         Profile::standard()
+    }
+}
+
+/// Safety margins of the geometric windows, in output pixels (docs/photo-standard.md says how
+/// they were derived: from the disagreement between the pipeline and an independent landmark
+/// model on the same photos).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Margins {
+    pub eye_center_x: f32,
+    pub face_width: f32,
+    pub head_top: f32,
+    pub eye_line: f32,
+}
+
+impl Margins {
+    pub fn standard() -> Margins {
+        Margins {
+            eye_center_x: 4.0,
+            face_width: 16.0,
+            head_top: 3.0,
+            eye_line: 4.0,
+        }
+    }
+
+    fn scaled(self, k: f32) -> Margins {
+        let r = |v: f32| (v * k).round();
+        Margins {
+            eye_center_x: r(self.eye_center_x),
+            face_width: r(self.face_width),
+            head_top: r(self.head_top),
+            eye_line: r(self.eye_line),
+        }
+    }
+}
+
+impl Default for Margins {
+    fn default() -> Self {
+        Margins::standard()
     }
 }
 
@@ -77,7 +122,9 @@ impl Profile {
             head_top: [7.0, 21.0],
             eye_line_min: 207.0,
             max_roll_deg: 5.0,
-            max_yaw: 0.12,
+            max_yaw_deg: 10.0,
+            pitch_deg: [-20.0, 10.0],
+            margins: Margins::standard(),
             max_upscale: 1.25,
             background_min_luma: 215.0,
             background_max_chroma: 16.0,
@@ -106,6 +153,7 @@ impl Profile {
             face_width: scale(base.face_width),
             head_top: scale(base.head_top),
             eye_line_min: (base.eye_line_min * k).round(),
+            margins: base.margins.scaled(k),
             ..base
         }
     }
@@ -141,6 +189,18 @@ impl Profile {
     /// The lowest the eye line may sit (output y).
     pub fn max_eye_y(&self) -> f32 {
         self.height as f32 - self.eye_line_min
+    }
+
+    /// A window narrowed by its margin on both sides (its middle when the margin leaves
+    /// nothing).
+    pub fn inside(window: [f32; 2], margin: f32) -> [f32; 2] {
+        let (lo, hi) = (window[0] + margin, window[1] - margin);
+        if lo <= hi {
+            [lo, hi]
+        } else {
+            let mid = (window[0] + window[1]) / 2.0;
+            [mid, mid]
+        }
     }
 }
 
