@@ -287,8 +287,8 @@ pub fn pose_checks(pose: Option<crate::pose::Pose>, profile: &Profile) -> [Check
     ]
 }
 
-/// Everything but `single_face`, `roll` (judged before the crop) and `file_size` (after
-/// encoding).
+/// Everything but `single_face`, `roll`, `yaw` and `pitch` (judged before the crop) and
+/// `file_size` (after encoding).
 pub fn run(img: &RgbImage, m: &Measures, p: &Placement, profile: &Profile) -> Vec<Check> {
     let mut out = Vec::new();
     let (w, h) = (profile.width as f32, profile.height as f32);
@@ -342,8 +342,6 @@ pub fn run(img: &RgbImage, m: &Measures, p: &Placement, profile: &Profile) -> Ve
         )
         .with_margin(Some(h - ey - profile.eye_line_min)),
     );
-    out.extend(pose_checks(m.pose, profile));
-
     // Backdrop: above the head and the strips beside it above the shoulders, where the colour
     // is the corner's (hair that reaches into these strips is not backdrop).
     let top = (p.head_top - 4.0).max(0.0);

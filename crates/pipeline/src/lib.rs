@@ -263,12 +263,16 @@ pub fn process(bytes: &[u8], profile: &Profile) -> Result<Report, PipelineError>
         ..roll
     };
 
+    // The pose is judged on the frame: a turned head is a retake whether or not it can be
+    // cropped.
+    let [yaw, pitch] = checks::pose_checks(m.pose, profile);
+
     let t = Instant::now();
     let placement = match crop::solve(&m, frame, profile) {
         Ok(p) => p,
         Err(failure) => {
             timings.crop = ms(t);
-            let mut checks = vec![single, roll];
+            let mut checks = vec![single, roll, yaw, pitch];
             if failure.check != "roll" {
                 checks.push(Check {
                     name: failure.check,
@@ -291,7 +295,7 @@ pub fn process(bytes: &[u8], profile: &Profile) -> Result<Report, PipelineError>
     timings.crop = ms(t);
 
     let t = Instant::now();
-    let mut checks = vec![single, roll];
+    let mut checks = vec![single, roll, yaw, pitch];
     checks.extend(checks::run(&img, &m, &placement, profile));
     timings.checks = ms(t);
 
