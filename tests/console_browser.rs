@@ -194,6 +194,19 @@ async fn the_console_follows_the_session_in_a_real_browser() {
     wait_text(&client, "last-verdict", "不合格").await;
     wait_text(&client, "last-reasons", "背景").await;
     wait_text(&client, "next-name", "韦雨欣").await;
+    // ... and the photo with what failed marked on it (the backdrop sample), not the bare photo.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let shown = loop {
+        let shown = client.execute(script, vec![]).await.unwrap();
+        if (shown[0] == "/api/preview/2" && shown[1].as_u64().unwrap_or(0) > 0)
+            || Instant::now() >= deadline
+        {
+            break shown;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(shown[0], "/api/preview/2");
+    assert_eq!(shown[1], 358, "the failed photo, marked, is shown");
 
     // Keyboard: S skips, U undoes; the skipped student is on the make-up list (which the page
     // asks for when its revision changes) and leaves it with the undo.

@@ -138,6 +138,7 @@ pub fn router(console: Shared) -> Router {
         .route("/api/make-up", get(make_up))
         .route("/api/search", get(search))
         .route("/api/photo/{frame}", get(photo))
+        .route("/api/preview/{frame}", get(preview))
         .route("/api/original/{frame}", get(original))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(console.clone(), guard))
@@ -564,6 +565,22 @@ async fn photo(
     match read_served(console.layout.photo(&school, frame)).await {
         Ok(bytes) => jpeg(bytes),
         Err(_) => error(StatusCode::NOT_FOUND, "没有这张照片", "no such photo"),
+    }
+}
+
+/// A failed frame's picture: the photo with what failed marked, or the frame with the faces
+/// found (`session::Layout::preview`).
+async fn preview(
+    AxumState(console): AxumState<Shared>,
+    frame: Result<Path<u64>, axum::extract::rejection::PathRejection>,
+) -> Response {
+    let Ok(Path(frame)) = frame else {
+        return no_frame();
+    };
+    let school = console.snapshot.borrow().state.school.clone();
+    match read_served(console.layout.preview(&school, frame)).await {
+        Ok(bytes) => jpeg(bytes),
+        Err(_) => error(StatusCode::NOT_FOUND, "没有这张照片", "no such picture"),
     }
 }
 

@@ -116,7 +116,12 @@ function render(v) {
     $('last-reasons').replaceChildren();
     for (const r of last.reasons) { const li = document.createElement('li'); li.textContent = inLang(r); $('last-reasons').appendChild(li); }
     const img = $('last-photo');
-    if (last.photo) { const src = `/api/photo/${last.frame}`; if (img.getAttribute('src') !== src) img.src = src; img.style.visibility = 'visible'; }
+    // A failed frame shows why: the photo with what failed marked, or the frame with the faces
+    // found when there is no photo; a session from before these pictures falls back to the photo.
+    const photo = last.photo ? `/api/photo/${last.frame}` : null;
+    const src = last.verdict === 'fail' ? `/api/preview/${last.frame}` : photo;
+    img.onerror = () => { if (photo && img.getAttribute('src') !== photo) img.src = photo; else img.style.visibility = 'hidden'; };
+    if (src) { if (img.getAttribute('src') !== src) img.src = src; img.style.visibility = 'visible'; }
     else { img.removeAttribute('src'); img.style.visibility = last.verdict === 'processing' ? 'hidden' : 'visible'; }
     img.onclick = () => window.open(`/api/original/${last.frame}`, '_blank');
     if (last.verdict !== 'processing' && heard !== null && heard !== `${last.frame}:${last.verdict}`) {

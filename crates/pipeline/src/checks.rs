@@ -219,6 +219,67 @@ fn sharpness(img: &RgbImage, r: [f32; 4]) -> f32 {
     (s2 / n - mean * mean) as f32
 }
 
+/// Where the pixel checks look, in photo pixels (x0, y0, x1, y1): one definition for the checks
+/// and for the marks drawn on a failed photo ([`crate::annotate`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Regions {
+    /// Above the head and the strips beside it above the eyes.
+    pub backdrop: [[f32; 4]; 3],
+    /// Beside the face, from the hair top to the chin, left and right.
+    pub shadow: [[f32; 4]; 2],
+    /// The cheeks below the eyes, left and right.
+    pub cheeks: [[f32; 4]; 2],
+    /// The face (exposure and sharpness).
+    pub face: [f32; 4],
+    /// Below the chin between the shoulders.
+    pub clothing: [f32; 4],
+    pub eye_x: f32,
+    pub eye_y: f32,
+    pub head_top: f32,
+    /// The face's left and right edge (cheek to cheek).
+    pub face_x: [f32; 2],
+}
+
+impl Regions {
+    pub fn new(m: &Measures, p: &Placement, profile: &Profile) -> Regions {
+        let (w, h) = (profile.width as f32, profile.height as f32);
+        let fw = p.face_width;
+        let chin = p.to_output(m, m.chin);
+        let (ex, ey) = (p.eye_x, p.eye_y);
+        let top = (p.head_top - 4.0).max(0.0);
+        let side = 0.09 * w;
+        let (face_l, face_r) = (ex - fw / 2.0, ex + fw / 2.0);
+        let band = [p.head_top.max(0.0), chin[1].min(h)];
+        let cheek_band = [ey + 0.08 * fw, ey + 0.38 * fw];
+        Regions {
+            backdrop: [
+                [side, 0.0, w - side, top],
+                [0.0, 0.0, side, ey],
+                [w - side, 0.0, w, ey],
+            ],
+            shadow: [
+                [0.0, band[0], (face_l - 0.02 * fw).max(0.0), band[1]],
+                [(face_r + 0.02 * fw).min(w), band[0], w, band[1]],
+            ],
+            cheeks: [
+                [ex - 0.36 * fw, cheek_band[0], ex - 0.12 * fw, cheek_band[1]],
+                [ex + 0.12 * fw, cheek_band[0], ex + 0.36 * fw, cheek_band[1]],
+            ],
+            face: [
+                ex - 0.35 * fw,
+                ey - 0.1 * fw,
+                ex + 0.35 * fw,
+                chin[1] - 0.1 * fw,
+            ],
+            clothing: [ex - 0.45 * fw, chin[1] + 0.25 * fw, ex + 0.45 * fw, h],
+            eye_x: ex,
+            eye_y: ey,
+            head_top: p.head_top,
+            face_x: [face_l, face_r],
+        }
+    }
+}
+
 /// `yaw` and `pitch` in degrees, with which way to turn when they fail.
 pub fn pose_checks(pose: Option<crate::pose::Pose>, profile: &Profile) -> [Check; 2] {
     let Some(pose) = pose else {
@@ -291,10 +352,10 @@ pub fn pose_checks(pose: Option<crate::pose::Pose>, profile: &Profile) -> [Check
 /// `file_size` (after encoding).
 pub fn run(img: &RgbImage, m: &Measures, p: &Placement, profile: &Profile) -> Vec<Check> {
     let mut out = Vec::new();
-    let (w, h) = (profile.width as f32, profile.height as f32);
+    let h = profile.height as f32;
     let fw = p.face_width;
-    let chin = p.to_output(m, m.chin);
     let (ex, ey) = (p.eye_x, p.eye_y);
+    let regions = Regions::new(m, p, profile);
 
     out.push(
         check(
@@ -344,13 +405,7 @@ pub fn run(img: &RgbImage, m: &Measures, p: &Placement, profile: &Profile) -> Ve
     );
     // Backdrop: above the head and the strips beside it above the shoulders, where the colour
     // is the corner's (hair that reaches into these strips is not backdrop).
-    let top = (p.head_top - 4.0).max(0.0);
-    let side = 0.09 * w;
-    let backdrop_rects = [
-        [side, 0.0, w - side, top],
-        [0.0, 0.0, side, ey],
-        [w - side, 0.0, w, ey],
-    ];
+    let backdrop_rects = regions.backdrop;
     let bg = backdrop_stats(img, &backdrop_rects, corner_color(img), 45.0);
     let ((bg_luma, bg_chroma, bg_std), _coverage) = bg.unwrap_or(((0.0, 0.0, 0.0), 0.0));
     out.push(check(
@@ -376,18 +431,8 @@ pub fn run(img: &RgbImage, m: &Measures, p: &Placement, profile: &Profile) -> Ve
     ));
     // Shadow: a smooth, neutral, darker-than-backdrop area beside the head. Hair is textured
     // or coloured; a shadow on a white wall is neither.
-    let (face_l, face_r) = (ex - fw / 2.0, ex + fw / 2.0);
-    let band = [p.head_top.max(0.0), chin[1].min(h)];
-    let left = shadow_fraction(
-        img,
-        [0.0, band[0], (face_l - 0.02 * fw).max(0.0), band[1]],
-        bg_luma,
-    );
-    let right = shadow_fraction(
-        img,
-        [(face_r + 0.02 * fw).min(w), band[0], w, band[1]],
-        bg_luma,
-    );
+    let left = shadow_fraction(img, regions.shadow[0], bg_luma);
+    let right = shadow_fraction(img, regions.shadow[1], bg_luma);
     let shadow = left.max(right);
     out.push(check(
         "background_shadow",
@@ -398,15 +443,8 @@ pub fn run(img: &RgbImage, m: &Measures, p: &Placement, profile: &Profile) -> Ve
         "shadow on the backdrop",
     ));
     // The face: cheeks left and right below the eyes.
-    let cheek_band = [ey + 0.08 * fw, ey + 0.38 * fw];
-    let half_l = region_stats(
-        img,
-        &[[ex - 0.36 * fw, cheek_band[0], ex - 0.12 * fw, cheek_band[1]]],
-    );
-    let half_r = region_stats(
-        img,
-        &[[ex + 0.12 * fw, cheek_band[0], ex + 0.36 * fw, cheek_band[1]]],
-    );
+    let half_l = region_stats(img, &[regions.cheeks[0]]);
+    let half_r = region_stats(img, &[regions.cheeks[1]]);
     let face_ratio = match (half_l, half_r) {
         (Some(l), Some(r)) => l.0.min(r.0) / l.0.max(r.0).max(1.0),
         _ => 1.0,
@@ -419,12 +457,7 @@ pub fn run(img: &RgbImage, m: &Measures, p: &Placement, profile: &Profile) -> Ve
         "脸上有阴影，请调整灯光",
         "shadow on the face",
     ));
-    let face_rect = [
-        ex - 0.35 * fw,
-        ey - 0.1 * fw,
-        ex + 0.35 * fw,
-        chin[1] - 0.1 * fw,
-    ];
+    let face_rect = regions.face;
     let exposure = region_stats(img, &[face_rect]).map(|s| s.0).unwrap_or(0.0);
     let (zh, en) = if exposure < profile.exposure[0] {
         ("脸部太暗，请补光", "face too dark")
@@ -449,8 +482,7 @@ pub fn run(img: &RgbImage, m: &Measures, p: &Placement, profile: &Profile) -> Ve
         "blurred: focus and retake",
     ));
     // Clothing: below the chin, between the shoulders.
-    let below = [ex - 0.45 * fw, chin[1] + 0.25 * fw, ex + 0.45 * fw, h];
-    let clothing = region_stats(img, &[below]);
+    let clothing = region_stats(img, &[regions.clothing]);
     let contrast = clothing
         .map(|c| (bg_luma - c.0).abs().max((c.1 - bg_chroma).abs()))
         .unwrap_or(f32::MAX);

@@ -10,6 +10,7 @@
 //! - [`checks`]: every clause of the standard as a check; [`encode`]: JPEG to the size window.
 //! - [`spec`]: the profile holding every limit. [`process`] runs them all.
 
+pub mod annotate;
 pub mod checks;
 pub mod crop;
 pub mod decode;
@@ -107,6 +108,10 @@ pub struct SourceInfo {
     pub eye_right: Option<[f32; 2]>,
     /// The photo's corners in the source (top-left, top-right, bottom-right, bottom-left).
     pub crop: Option<[[f32; 2]; 4]>,
+    /// The faces the detector found (x0, y0, x1, y1).
+    pub faces: Vec<[f32; 4]>,
+    /// Where the backdrop colour was sampled.
+    pub backdrop_samples: Vec<[f32; 2]>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -127,6 +132,11 @@ pub struct Report {
     /// operator sees it); only a `Pass` is filed.
     #[serde(skip)]
     pub photo: Option<Vec<u8>>,
+    /// For a failed frame, a JPEG that shows the operator why: the photo with the failed
+    /// checks' regions marked, or, when there is no photo, the frame reduced with the faces
+    /// found drawn on it ([`annotate`]).
+    #[serde(skip)]
+    pub preview: Option<Vec<u8>>,
     pub quality: Option<u8>,
     pub checks: Vec<Check>,
     pub face: Option<FaceOut>,
@@ -161,6 +171,9 @@ fn ms(t: Instant) -> f32 {
     t.elapsed().as_secs_f32() * 1000.0
 }
 
+/// The long side of the reduced frame shown when a frame gives no photo.
+const PREVIEW_SIDE: f32 = 640.0;
+
 /// Faces whose detection box is at least this fraction of the largest count as people.
 const PERSON_MIN_RELATIVE_SIZE: f32 = 0.35;
 
@@ -189,9 +202,12 @@ pub fn process(bytes: &[u8], profile: &Profile) -> Result<Report, PipelineError>
         eye_left: None,
         eye_right: None,
         crop: None,
+        faces: Vec::new(),
+        backdrop_samples: Vec::new(),
     };
     let mut report = |checks: Vec<Check>,
                       photo: Option<encode::Encoded>,
+                      preview: Option<Vec<u8>>,
                       face: Option<FaceOut>,
                       source: SourceInfo,
                       mut timings: Timings| {
@@ -205,6 +221,7 @@ pub fn process(bytes: &[u8], profile: &Profile) -> Result<Report, PipelineError>
             verdict,
             quality: photo.as_ref().map(|p| p.quality),
             photo: photo.map(|p| p.bytes),
+            preview,
             checks,
             face,
             source,
@@ -223,6 +240,10 @@ pub fn process(bytes: &[u8], profile: &Profile) -> Result<Report, PipelineError>
         .iter()
         .filter(|f| f.width() >= PERSON_MIN_RELATIVE_SIZE * largest)
         .count();
+    source.faces = faces.iter().map(|f| f.bbox.map(|v| v / scale)).collect();
+    // The frame as the operator should see it when it gives no photo.
+    let overview =
+        |source: &SourceInfo| annotate::jpeg(&annotate::overview(frame, source, PREVIEW_SIDE)).ok();
     let single = Check {
         name: "single_face",
         ok: people == 1,
@@ -243,13 +264,19 @@ pub fn process(bytes: &[u8], profile: &Profile) -> Result<Report, PipelineError>
     };
     if people != 1 {
         timings.detect = ms(t);
-        return Ok(report(vec![single], None, None, source, timings));
+        let preview = overview(&source);
+        return Ok(report(vec![single], None, preview, None, source, timings));
     }
     let mesh = detect::mesh(frame, &faces[0])?;
     let m = measure::measure(frame, &mesh);
     timings.detect = ms(t);
     source.eye_left = Some([m.eye_left[0] / scale, m.eye_left[1] / scale]);
     source.eye_right = Some([m.eye_right[0] / scale, m.eye_right[1] / scale]);
+    source.backdrop_samples = m
+        .backdrop_samples
+        .iter()
+        .map(|p| [p[0] / scale, p[1] / scale])
+        .collect();
     let roll = checks::check(
         "roll",
         m.roll_deg.abs() <= profile.max_roll_deg,
@@ -283,7 +310,8 @@ pub fn process(bytes: &[u8], profile: &Profile) -> Result<Report, PipelineError>
                     margin: None,
                 });
             }
-            return Ok(report(checks, None, None, source, timings));
+            let preview = overview(&source);
+            return Ok(report(checks, None, preview, None, source, timings));
         }
     };
     let (w, h) = (profile.width as f32, profile.height as f32);
@@ -334,11 +362,25 @@ pub fn process(bytes: &[u8], profile: &Profile) -> Result<Report, PipelineError>
         "file size outside the window",
     ));
     checks.sort_by_key(|c| checks::ORDER.iter().position(|&n| n == c.name));
+    let failed: Vec<&str> = checks.iter().filter(|c| !c.ok).map(|c| c.name).collect();
+    let preview = (!failed.is_empty())
+        .then(|| {
+            let regions = checks::Regions::new(&m, &placement, profile);
+            annotate::jpeg(&annotate::marked_photo(&img, &regions, &failed, profile)).ok()
+        })
+        .flatten();
     let face = FaceOut {
         eye_left: placement.to_output(&m, m.eye_left),
         eye_right: placement.to_output(&m, m.eye_right),
         face_width: placement.face_width,
         head_top: placement.head_top,
     };
-    Ok(report(checks, Some(encoded), Some(face), source, timings))
+    Ok(report(
+        checks,
+        Some(encoded),
+        preview,
+        Some(face),
+        source,
+        timings,
+    ))
 }

@@ -46,6 +46,8 @@ pub struct Measures {
     pub hair_confidence: f32,
     /// The backdrop colour the scan compared against.
     pub backdrop: [f32; 3],
+    /// Where that colour was sampled (display pixels): around and above the head.
+    pub backdrop_samples: Vec<Point>,
 }
 
 fn sub(a: Point, b: Point) -> Point {
@@ -84,8 +86,14 @@ pub fn measure(frame: &Frame, mesh: &Mesh) -> Measures {
     let (cr, cl) = (mesh.xy(CHEEK_RIGHT), mesh.xy(CHEEK_LEFT));
     let face_width = dist(cr, cl);
     let forehead = mesh.xy(FOREHEAD);
-    let (hair_above_eyes, hair_cut_by_frame, hair_confidence, backdrop) =
-        hair_top(frame, eye_mid, forehead, axis, up, face_width);
+    let backdrop_samples = backdrop_points(frame, eye_mid, axis, up, face_width);
+    let colours: Vec<[f32; 3]> = backdrop_samples
+        .iter()
+        .map(|p| frame.sample(p[0], p[1]))
+        .collect();
+    let backdrop = crate::raster::median_color(&colours).unwrap_or([255.0; 3]);
+    let (hair_above_eyes, hair_cut_by_frame, hair_confidence) =
+        hair_top(frame, eye_mid, forehead, axis, up, face_width, backdrop);
     Measures {
         eye_right,
         eye_left,
@@ -100,14 +108,15 @@ pub fn measure(frame: &Frame, mesh: &Mesh) -> Measures {
         hair_cut_by_frame,
         hair_confidence,
         backdrop,
+        backdrop_samples,
     }
 }
 
-/// The backdrop colour: the median (per channel) of points around and above the head, far
-/// enough out to miss hair and shoulders.
-fn backdrop_color(frame: &Frame, eye_mid: Point, axis: Point, up: Point, fw: f32) -> [f32; 3] {
+/// Where the backdrop colour is sampled: points around and above the head, far enough out to
+/// miss hair and shoulders, inside the frame.
+fn backdrop_points(frame: &Frame, eye_mid: Point, axis: Point, up: Point, fw: f32) -> Vec<Point> {
     let (dw, dh) = frame.display_size();
-    let mut samples: Vec<[f32; 3]> = Vec::new();
+    let mut points = Vec::new();
     for (a, u) in [
         (-1.3, 0.6),
         (1.3, 0.6),
@@ -122,14 +131,14 @@ fn backdrop_color(frame: &Frame, eye_mid: Point, axis: Point, up: Point, fw: f32
             eye_mid[1] + (axis[1] * a + up[1] * u) * fw,
         ];
         if p[0] >= 1.0 && p[1] >= 1.0 && p[0] < dw as f32 - 1.0 && p[1] < dh as f32 - 1.0 {
-            samples.push(frame.sample(p[0], p[1]));
+            points.push(p);
         }
     }
-    crate::raster::median_color(&samples).unwrap_or([255.0; 3])
+    points
 }
 
 /// Scans up from the forehead. Returns (distance from the eye line to the hair top, whether
-/// the hair runs out of the frame, confidence, backdrop colour).
+/// the hair runs out of the frame, confidence), against the backdrop colour given.
 fn hair_top(
     frame: &Frame,
     eye_mid: Point,
@@ -137,8 +146,8 @@ fn hair_top(
     axis: Point,
     up: Point,
     fw: f32,
-) -> (f32, bool, f32, [f32; 3]) {
-    let backdrop = backdrop_color(frame, eye_mid, axis, up, fw);
+    backdrop: [f32; 3],
+) -> (f32, bool, f32) {
     let (dw, dh) = frame.display_size();
     let start = dot(sub(forehead, eye_mid), up).max(0.0);
     let half = 0.22 * fw;
@@ -171,7 +180,7 @@ fn hair_top(
         if inside == 0 {
             // Reached the edge of the frame while still on the head.
             let confidence = (contrast_sum / contrast_n.max(1.0) / 100.0).min(1.0);
-            return (last_hair, clear_run < 3.0 * step, confidence, backdrop);
+            return (last_hair, clear_run < 3.0 * step, confidence);
         }
         if hair as f32 >= 0.25 * inside as f32 {
             last_hair = d;
@@ -185,7 +194,7 @@ fn hair_top(
         d += step;
     }
     let confidence = (contrast_sum / contrast_n.max(1.0) / 100.0).min(1.0);
-    (last_hair, false, confidence, backdrop)
+    (last_hair, false, confidence)
 }
 
 /// The standard's geometry as measured on a finished photo (any photo: rollcall's own, or

@@ -120,3 +120,51 @@ fn all_eight_orientations_give_the_same_eyes() {
         assert!(err < 0.03 * m.iod, "orientation {o}: {err} px");
     }
 }
+
+/// A failed frame carries a picture that shows why: the grey wall's photo with the backdrop
+/// sample marked in red, the empty wall's frame reduced (no photo to mark); a passed one none.
+#[test]
+fn failed_frames_show_what_went_wrong() {
+    let profile = Profile::standard();
+    let process = |name: &str| {
+        pipeline::process(
+            &std::fs::read(data().join("frames").join(name)).unwrap(),
+            &profile,
+        )
+        .unwrap()
+    };
+    let decode = |bytes: &[u8]| pipeline::decode::decode(bytes).unwrap().frame.stored;
+    let red = |img: &image::RgbImage| {
+        img.pixels()
+            .filter(|p| p[0] > 200 && p[1] < 40 && p[2] < 40)
+            .count()
+    };
+
+    let grey = process("IMG_1028.JPG");
+    assert!(common::failed(&grey).contains(&"background_white"));
+    let marked = decode(grey.preview.as_ref().unwrap());
+    assert_eq!(marked.dimensions(), (358, 441));
+    let plain = decode(grey.photo.as_ref().unwrap());
+    assert!(
+        red(&marked) > 500 && red(&plain) == 0,
+        "the backdrop sample is marked in red: {} red pixels, the photo {}",
+        red(&marked),
+        red(&plain)
+    );
+
+    let empty = process("IMG_1056.JPG");
+    assert!(empty.photo.is_none());
+    let overview = decode(empty.preview.as_ref().unwrap());
+    assert_eq!(
+        overview.width().max(overview.height()),
+        640,
+        "the frame, reduced"
+    );
+
+    let white = process("IMG_1007.JPG");
+    assert_eq!(white.verdict, Verdict::Pass);
+    assert!(white.preview.is_none());
+    // The samples the backdrop colour came from are in the report (and the --debug picture).
+    assert!(white.source.backdrop_samples.len() >= 4);
+    assert_eq!(white.source.faces.len(), 1);
+}

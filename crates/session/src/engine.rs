@@ -417,10 +417,13 @@ impl Engine {
         frame: FrameId,
         result: &Result<pipeline::Report, pipeline::PipelineError>,
     ) -> Result<(Line, SyncReport), EngineError> {
-        if let Ok(report) = result
-            && let Some(photo) = &report.photo
-        {
-            self.cache_photo(frame, photo)?;
+        if let Ok(report) = result {
+            if let Some(photo) = &report.photo {
+                self.cache_photo(frame, photo)?;
+            }
+            if let Some(preview) = &report.preview {
+                self.cache_preview(frame, preview);
+            }
         }
         self.commit(Event::Processed {
             frame,
@@ -501,10 +504,13 @@ impl Engine {
             path: original.to_path_buf(),
             source,
         })?;
-        if let Ok(report) = pipeline::process(&bytes, profile)
-            && let Some(photo) = report.photo
-        {
-            self.cache_photo(frame, &photo)?;
+        if let Ok(report) = pipeline::process(&bytes, profile) {
+            if let Some(photo) = &report.photo {
+                self.cache_photo(frame, photo)?;
+            }
+            if let Some(preview) = &report.preview {
+                self.cache_preview(frame, preview);
+            }
         }
         Ok(())
     }
@@ -513,6 +519,15 @@ impl Engine {
     fn cache_photo(&self, frame: FrameId, photo: &[u8]) -> Result<(), EngineError> {
         let path = self.layout.photo(&self.state.school, frame);
         layout::write_atomic(&path, photo).map_err(|source| EngineError::Io { path, source })
+    }
+
+    /// Keeps a failed frame's picture for the console. Only a screen aid: a failed write (a
+    /// full disk) is logged and the session goes on.
+    fn cache_preview(&self, frame: FrameId, preview: &[u8]) {
+        let path = self.layout.preview(&self.state.school, frame);
+        if let Err(error) = layout::write_atomic(&path, preview) {
+            tracing::warn!(frame, %error, "the failed frame's picture for the console was not written");
+        }
     }
 
     /// Frames waiting for the pipeline and where their originals are, oldest first.

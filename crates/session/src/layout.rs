@@ -59,6 +59,15 @@ impl Layout {
         self.photos(school).join(format!("{frame:06}.jpg"))
     }
 
+    /// A failed frame's picture for the console: the photo with what failed marked, or the
+    /// frame reduced with the faces found (`pipeline::Report::preview`). Never filed.
+    pub fn preview(&self, school: &str, frame: FrameId) -> PathBuf {
+        self.data
+            .join("previews")
+            .join(path_part(school))
+            .join(format!("{frame:06}.jpg"))
+    }
+
     /// Where a frame's original belongs now (it moves when the frame changes student).
     pub fn original(&self, state: &State, frame: FrameId) -> Option<PathBuf> {
         let f = state.frame_state(frame)?;
