@@ -554,18 +554,27 @@ async fn read_served(path: PathBuf) -> std::io::Result<Vec<u8>> {
         .map_err(std::io::Error::other)?
 }
 
-async fn photo(
-    AxumState(console): AxumState<Shared>,
+/// A picture the session keeps per frame of the current school, as JPEG.
+async fn cached(
+    console: &Shared,
     frame: Result<Path<u64>, axum::extract::rejection::PathRejection>,
+    path: fn(&Layout, &str, u64) -> PathBuf,
 ) -> Response {
     let Ok(Path(frame)) = frame else {
         return no_frame();
     };
     let school = console.snapshot.borrow().state.school.clone();
-    match read_served(console.layout.photo(&school, frame)).await {
+    match read_served(path(&console.layout, &school, frame)).await {
         Ok(bytes) => jpeg(bytes),
         Err(_) => error(StatusCode::NOT_FOUND, "没有这张照片", "no such photo"),
     }
+}
+
+async fn photo(
+    AxumState(console): AxumState<Shared>,
+    frame: Result<Path<u64>, axum::extract::rejection::PathRejection>,
+) -> Response {
+    cached(&console, frame, Layout::photo).await
 }
 
 /// A failed frame's picture: the photo with what failed marked, or the frame with the faces
@@ -574,14 +583,7 @@ async fn preview(
     AxumState(console): AxumState<Shared>,
     frame: Result<Path<u64>, axum::extract::rejection::PathRejection>,
 ) -> Response {
-    let Ok(Path(frame)) = frame else {
-        return no_frame();
-    };
-    let school = console.snapshot.borrow().state.school.clone();
-    match read_served(console.layout.preview(&school, frame)).await {
-        Ok(bytes) => jpeg(bytes),
-        Err(_) => error(StatusCode::NOT_FOUND, "没有这张照片", "no such picture"),
-    }
+    cached(&console, frame, Layout::preview).await
 }
 
 async fn original(

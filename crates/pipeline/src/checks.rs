@@ -315,21 +315,22 @@ pub fn pose_checks(pose: Option<crate::pose::Pose>, profile: &Profile) -> [Check
     [
         angle("yaw", pose.yaw_deg, [-max_yaw, max_yaw], |v| {
             let n = v.abs().round();
-            if v > 0.0 {
-                bilingual::Text::new(
-                    format!("头向学生自己的左边转了约 {n}°，请向右转回，正对镜头"),
-                    format!(
-                        "head turned about {n}° to the student's left: turn back to the right, face the lens"
-                    ),
-                )
+            // Positive: the nose points to the image right, the student's own left.
+            let (side, back) = if v > 0.0 {
+                (("左", "left"), ("右", "right"))
             } else {
-                bilingual::Text::new(
-                    format!("头向学生自己的右边转了约 {n}°，请向左转回，正对镜头"),
-                    format!(
-                        "head turned about {n}° to the student's right: turn back to the left, face the lens"
-                    ),
-                )
-            }
+                (("右", "right"), ("左", "left"))
+            };
+            bilingual::Text::new(
+                format!(
+                    "头向学生自己的{}边转了约 {n}°，请向{}转回，正对镜头",
+                    side.0, back.0
+                ),
+                format!(
+                    "head turned about {n}° to the student's {}: turn back to the {}, face the lens",
+                    side.1, back.1
+                ),
+            )
         }),
         angle("pitch", pose.pitch_deg, profile.pitch_deg, |v| {
             let n = v.abs().round();
