@@ -11,6 +11,16 @@ fn pd() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../pipeline/tests/data/pd")
 }
 
+/// A check of a `--json` line, by name.
+fn check<'a>(line: &'a Value, name: &str) -> &'a Value {
+    line["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no check {name} in {line}"))
+}
+
 fn photo(args: &[&str]) -> (Option<i32>, Vec<Value>, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_rollcall"))
         .arg("photo")
@@ -142,13 +152,7 @@ fn frames_and_broken_files_in_one_run() {
         ("yaw", 0.0),
         ("pitch", 0.0),
     ] {
-        let check = line["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["name"] == name)
-            .unwrap();
-        let margin = check["margin"].as_f64().unwrap() as f32;
+        let margin = check(line, name)["margin"].as_f64().unwrap() as f32;
         assert!(margin >= least - 0.01, "{name}: margin {margin} < {least}");
     }
     let rolled = lines
@@ -188,18 +192,22 @@ fn one_job_or_two_give_the_same_verdicts() {
 fn profiles_by_name_and_file_and_a_wrong_one() {
     let frame = pd().join("frames/IMG_1014.JPG");
     let out = tempfile::tempdir().unwrap();
-    let (code, lines, _) = photo(&[
-        frame.to_str().unwrap(),
-        "--out",
-        out.path().to_str().unwrap(),
-        "--json",
-        "--profile",
-        "236x295",
-    ]);
+    // The frame into `out` under a profile, and more arguments.
+    let with = |profile: &str, more: &[&str]| {
+        let mut args = vec![
+            frame.to_str().unwrap(),
+            "--out",
+            out.path().to_str().unwrap(),
+            "--profile",
+            profile,
+        ];
+        args.extend_from_slice(more);
+        photo(&args)
+    };
+    let (code, lines, _) = with("236x295", &["--json"]);
     assert_eq!(code, Some(0));
-    assert_eq!(lines[0]["checks"][8]["name"], "resolution");
     assert!(
-        lines[0]["checks"][8]["limit"]
+        check(&lines[0], "resolution")["limit"]
             .as_str()
             .unwrap()
             .starts_with("236×295")
@@ -210,14 +218,7 @@ fn profiles_by_name_and_file_and_a_wrong_one() {
         "name = \"tight\"\nsize_max_kb = 20\nsize_min_kb = 18\n",
     )
     .unwrap();
-    let (code, lines, _) = photo(&[
-        frame.to_str().unwrap(),
-        "--out",
-        out.path().to_str().unwrap(),
-        "--json",
-        "--profile",
-        toml.to_str().unwrap(),
-    ]);
+    let (code, lines, _) = with(toml.to_str().unwrap(), &["--json"]);
     assert_eq!(code, Some(0), "{lines:?}");
     let size = std::fs::metadata(out.path().join("IMG_1014.jpg"))
         .unwrap()
@@ -226,24 +227,10 @@ fn profiles_by_name_and_file_and_a_wrong_one() {
         (18_000..=20_000).contains(&size),
         "the quality was moved into the window: {size}"
     );
-    let (code, _, err) = photo(&[
-        frame.to_str().unwrap(),
-        "--out",
-        out.path().to_str().unwrap(),
-        "--profile",
-        "passport",
-    ]);
+    let (code, _, err) = with("passport", &[]);
     assert_eq!(code, Some(2));
     assert!(err.contains("未知的照片规格"), "{err}");
-    let (code, _, err) = photo(&[
-        frame.to_str().unwrap(),
-        "--out",
-        out.path().to_str().unwrap(),
-        "--profile",
-        "passport",
-        "--lang",
-        "en",
-    ]);
+    let (code, _, err) = with("passport", &["--lang", "en"]);
     assert_eq!(code, Some(2));
     assert!(err.contains("unknown profile"), "{err}");
 }

@@ -154,14 +154,7 @@ pub fn overview(frame: &Frame, source: &SourceInfo, max_side: f32) -> RgbImage {
     img
 }
 
-/// A picture for the screen: JPEG at quality 80 (no density; never filed).
+/// A picture for the screen: JPEG at quality 80, 96 dpi; never filed.
 pub fn jpeg(img: &RgbImage) -> Result<Vec<u8>, PipelineError> {
-    let (Ok(w), Ok(h)) = (u16::try_from(img.width()), u16::try_from(img.height())) else {
-        return Err(PipelineError::Corrupt("picture too large to encode".into()));
-    };
-    let mut out = Vec::new();
-    jpeg_encoder::Encoder::new(&mut out, 80)
-        .encode(img.as_raw(), w, h, jpeg_encoder::ColorType::Rgb)
-        .map_err(|e| PipelineError::Corrupt(format!("JPEG encoding: {e}")))?;
-    Ok(out)
+    crate::encode::encode_at(img, 96, 80)
 }

@@ -14,7 +14,7 @@ pub struct Encoded {
     pub quality: u8,
 }
 
-fn encode_at(img: &RgbImage, dpi: u16, quality: u8) -> Result<Vec<u8>, PipelineError> {
+pub(crate) fn encode_at(img: &RgbImage, dpi: u16, quality: u8) -> Result<Vec<u8>, PipelineError> {
     let mut out = Vec::with_capacity(40_000);
     let mut encoder = Encoder::new(&mut out, quality);
     encoder.set_density(PixelDensity {
