@@ -1,5 +1,6 @@
 //! Faces and landmarks: MediaPipe's full-range BlazeFace (detector, 6 keypoints) and FaceMesh
 //! (468 landmarks), converted to ONNX (see `models/convert.sh`, Apache-2.0, `models/NOTICE`),
+//! and the face recognition network of [`crate::identity`] (`models/identity.sh`, MIT),
 //! embedded in the binary and run with tract. No network, no files at run time.
 //!
 //! Every model sees a small input (192×192, 64×64 for Iris): its region of the stored frame is
@@ -18,6 +19,7 @@ use crate::raster::{Affine, Frame, Raster};
 const DETECTOR: &[u8] = include_bytes!("../models/face_detection_full_range.onnx");
 const MESH: &[u8] = include_bytes!("../models/face_landmark.onnx");
 const IRIS: &[u8] = include_bytes!("../models/iris_landmark.onnx");
+const RECOGNITION: &[u8] = include_bytes!("../models/face_recognition.onnx");
 const IRIS_SIZE: usize = 64;
 const SIZE: usize = 192;
 /// Score limit before the sigmoid, as MediaPipe's decoder uses.
@@ -32,6 +34,7 @@ struct Models {
     detector: Plan,
     mesh: Plan,
     iris: Plan,
+    recognition: Plan,
 }
 
 fn load(bytes: &[u8], size: usize) -> TractResult<Plan> {
@@ -50,6 +53,8 @@ fn models() -> Result<&'static Models, PipelineError> {
                 detector: load(DETECTOR, SIZE).map_err(|e| format!("face detector: {e}"))?,
                 mesh: load(MESH, SIZE).map_err(|e| format!("face mesh: {e}"))?,
                 iris: load(IRIS, IRIS_SIZE).map_err(|e| format!("iris: {e}"))?,
+                recognition: load(RECOGNITION, crate::identity::CHIP)
+                    .map_err(|e| format!("face recognition: {e}"))?,
             })
         })
         .as_ref()
@@ -352,6 +357,24 @@ pub fn iris_center(
     }
     let (x, y) = map.apply(v[0], v[1]);
     Ok([x, y])
+}
+
+/// The face recognition network's output for the `CHIP`×`CHIP` square centred at `centre`
+/// (display pixels), turned by `angle`, `k` display pixels per chip pixel ([`crate::identity`]).
+pub(crate) fn descriptor(
+    frame: &Frame,
+    angle: f32,
+    k: f32,
+    centre: [f32; 2],
+) -> Result<Vec<f32>, PipelineError> {
+    let models = models()?;
+    let n = crate::identity::CHIP;
+    let map = square_map(n as f32, angle, k, centre, false);
+    let input = sample_input(frame, &map, k, (0.0, 255.0), n)?;
+    infer(&models.recognition, input)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| PipelineError::Model("face recognition: no output".into()))
 }
 
 #[cfg(test)]

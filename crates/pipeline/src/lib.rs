@@ -6,6 +6,7 @@
 //! - [`decode`]: bytes → [`raster::Frame`] (format by content, EXIF orientation, DCT scaling).
 //! - [`detect`]: faces (BlazeFace full-range) and landmarks (FaceMesh) with tract.
 //! - [`measure`]: eyes, roll, face width, top of the hair; [`pose`]: yaw and pitch in degrees.
+//! - [`identity`]: a face descriptor (who is it?) and the similarity of two.
 //! - [`crop`]: the placement that satisfies the standard, and the rendering.
 //! - [`checks`]: every clause of the standard as a check; [`encode`]: JPEG to the size window.
 //! - [`spec`]: the profile holding every limit. [`process`] runs them all.
@@ -16,6 +17,7 @@ pub mod crop;
 pub mod decode;
 pub mod detect;
 pub mod encode;
+pub mod identity;
 pub mod measure;
 pub mod pose;
 pub mod raster;
@@ -121,6 +123,8 @@ pub struct Timings {
     pub crop: f32,
     pub checks: f32,
     pub encode: f32,
+    /// The face descriptor ([`identity`]).
+    pub identity: f32,
     pub total: f32,
 }
 
@@ -143,6 +147,11 @@ pub struct Report {
     pub source: SourceInfo,
     pub warnings: Vec<String>,
     pub timings_ms: Timings,
+    /// Whose face this is ([`identity`]), whenever one face was measured, passed or not. Never
+    /// serialised with the report: a descriptor is personal data, stored only where the session
+    /// keeps its photos.
+    #[serde(skip)]
+    pub identity: Option<identity::Embedding>,
 }
 
 impl Report {
@@ -227,6 +236,7 @@ pub fn process(bytes: &[u8], profile: &Profile) -> Result<Report, PipelineError>
             source,
             warnings: std::mem::take(&mut warnings),
             timings_ms: timings,
+            identity: None,
         }
     };
 
@@ -270,6 +280,9 @@ pub fn process(bytes: &[u8], profile: &Profile) -> Result<Report, PipelineError>
     let mesh = detect::mesh(frame, &faces[0])?;
     let m = measure::measure(frame, &mesh);
     timings.detect = ms(t);
+    let t = Instant::now();
+    let face_id = identity::embed(frame, &m)?;
+    timings.identity = ms(t);
     source.eye_left = Some([m.eye_left[0] / scale, m.eye_left[1] / scale]);
     source.eye_right = Some([m.eye_right[0] / scale, m.eye_right[1] / scale]);
     source.backdrop_samples = m
@@ -311,7 +324,10 @@ pub fn process(bytes: &[u8], profile: &Profile) -> Result<Report, PipelineError>
                 });
             }
             let preview = overview(&source);
-            return Ok(report(checks, None, preview, None, source, timings));
+            return Ok(Report {
+                identity: Some(face_id),
+                ..report(checks, None, preview, None, source, timings)
+            });
         }
     };
     let (w, h) = (profile.width as f32, profile.height as f32);
@@ -375,12 +391,8 @@ pub fn process(bytes: &[u8], profile: &Profile) -> Result<Report, PipelineError>
         face_width: placement.face_width,
         head_top: placement.head_top,
     };
-    Ok(report(
-        checks,
-        Some(encoded),
-        preview,
-        Some(face),
-        source,
-        timings,
-    ))
+    Ok(Report {
+        identity: Some(face_id),
+        ..report(checks, Some(encoded), preview, Some(face), source, timings)
+    })
 }
