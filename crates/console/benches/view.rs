@@ -96,6 +96,7 @@ fn school() -> State {
             push(
                 &mut state,
                 Event::Processed {
+                    face: None,
                     frame,
                     outcome: Outcome {
                         verdict: OutcomeVerdict::Pass,

@@ -97,6 +97,7 @@ fn world_with(token: Option<&str>, live: bool) -> World {
         session::layout::write_atomic(&photo, format!("photo {frame}").as_bytes()).unwrap();
         engine
             .commit(Event::Processed {
+                face: None,
                 frame,
                 outcome: Outcome {
                     verdict: if pass {

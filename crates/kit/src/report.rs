@@ -63,7 +63,7 @@ pub fn notice_text(engine: &Engine, notice: &Notice, lang: Lang) -> String {
                 format!("第 {frame} 张 → {}\n", name(student)),
                 format!("frame {frame} → {}\n", name(student)),
             ),
-            Event::Processed { frame, outcome } => {
+            Event::Processed { frame, outcome, .. } => {
                 let verdict = match outcome.verdict {
                     OutcomeVerdict::Pass => say(lang, "合格".into(), "passed".into()),
                     _ => {

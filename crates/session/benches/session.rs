@@ -131,6 +131,7 @@ fn journal(events: usize) -> Vec<u8> {
                     &mut state,
                     Event::Processed {
                         frame,
+                        face: None,
                         outcome: Outcome {
                             verdict: if pass {
                                 OutcomeVerdict::Pass
@@ -235,6 +236,7 @@ fn ingest(c: &mut Criterion) {
                 engine
                     .commit(Event::Processed {
                         frame: engine.state().frames.len() as u64,
+                        face: None,
                         outcome: Outcome {
                             verdict: OutcomeVerdict::Error,
                             reasons: vec![],

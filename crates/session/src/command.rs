@@ -69,6 +69,11 @@ pub enum Command {
     },
     /// Read the roster files again (the front end reads them; see [`Resolved::Reload`]).
     Reload,
+    /// Two students whose photos look alike are two people (twins): the answer to a
+    /// same-face warning ([`crate::FaceWarning`]).
+    DifferentPeople { students: [String; 2] },
+    /// A take that does not look like the student's earlier ones shows the student after all.
+    SamePerson { frame: FrameId },
 }
 
 /// What a command comes to against a state.
@@ -166,6 +171,10 @@ impl State {
                 }
             }
             Command::Reload => return Ok(Resolved::Reload),
+            Command::DifferentPeople { students: [a, b] } => Event::DifferentPeople {
+                students: [key(self.resolve(a)?), key(self.resolve(b)?)],
+            },
+            Command::SamePerson { frame } => Event::SamePerson { frame: *frame },
         };
         Ok(Resolved::Event(event))
     }

@@ -428,6 +428,7 @@ impl Engine {
         self.commit(Event::Processed {
             frame,
             outcome: Outcome::from_report(result),
+            face: result.as_ref().ok().and_then(|r| r.identity.clone()),
         })
     }
 

@@ -165,6 +165,11 @@ pub enum Event {
     Processed {
         frame: FrameId,
         outcome: Outcome,
+        /// The face's descriptor ([`pipeline::identity`]), whenever one face was measured:
+        /// recorded so a replay never recomputes it. Stays in the journal (the data folder);
+        /// never logged, packed or sent to the console.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        face: Option<pipeline::identity::Embedding>,
     },
     /// The operator chose a class: the cursor goes to its first student who needs a photo.
     ClassChosen {
@@ -203,6 +208,17 @@ pub enum Event {
     PhotoNeeded {
         student: String,
         needed: bool,
+    },
+    /// The operator looked at two students whose photos look alike and says they are two
+    /// people (twins): no more warnings for the pair, and `verify` lets it pass.
+    DifferentPeople {
+        /// The two student keys.
+        students: [String; 2],
+    },
+    /// The operator says a take that does not look like the student's earlier takes is the
+    /// student after all.
+    SamePerson {
+        frame: FrameId,
     },
     /// The event at `target` is undone.
     Undone {

@@ -30,4 +30,5 @@ pub use command::{Command, Resolved};
 pub use engine::{Engine, EngineError, Ingested, Settings};
 pub use event::{Event, FrameId, Line, StudentRecord};
 pub use layout::Layout;
+pub use state::faces::{FacePair, FaceWarning, FaceWarningKind};
 pub use state::{Refusal, Standing, State};

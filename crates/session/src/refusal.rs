@@ -58,6 +58,10 @@ pub enum Refusal {
     NoStudentNext,
     #[error("no frame yet")]
     NoFrameYet,
+    #[error("the two students are the same student")]
+    SameStudent,
+    #[error("already confirmed")]
+    AlreadyConfirmed,
     #[error("give the reason for accepting a photo that failed its checks")]
     ReasonMissing,
     #[error("the roster is read again by `rollcall session reload` or the console's button")]
@@ -126,6 +130,8 @@ impl Refusal {
             Refusal::NothingToUndo => "没有可以撤销的操作".into(),
             Refusal::NoStudentNext => "没有待拍的学生（请先选择班级，或指定学生）".into(),
             Refusal::NoFrameYet => "还没有照片".into(),
+            Refusal::SameStudent => "这是同一个学生".into(),
+            Refusal::AlreadyConfirmed => "已经确认过了".into(),
             Refusal::ReasonMissing => "请填写强制采用的理由".into(),
             Refusal::ReloadElsewhere => {
                 "重新载入名册请用控制台的按钮或 rollcall session reload".into()

@@ -17,6 +17,7 @@ use crate::event::{Event, FrameId, Line, Outcome, OutcomeVerdict, StudentRecord,
 
 pub use crate::refusal::Refusal;
 
+pub mod faces;
 mod query;
 mod undo;
 
@@ -106,6 +107,10 @@ pub struct FrameState {
     pub accepted: Option<String>,
     /// Rejected by a retake.
     pub rejected: bool,
+    /// The face's descriptor, from the `processed` line.
+    pub face: Option<pipeline::identity::Embedding>,
+    /// The operator confirmed this take shows its student ([`Event::SamePerson`]).
+    pub same_person: bool,
 }
 
 impl FrameState {
@@ -143,6 +148,8 @@ pub struct State {
     pub frames: Vec<FrameState>,
     hashes: HashMap<String, FrameId>,
     undo: Vec<UndoEntry>,
+    /// Pairs of students (indices, smaller first) confirmed to be different people.
+    pub different_people: std::collections::BTreeSet<(usize, usize)>,
     /// The last applied line.
     pub seq: u64,
     roster_loaded: bool,
@@ -219,6 +226,8 @@ impl State {
                     outcome: None,
                     accepted: None,
                     rejected: false,
+                    face: None,
+                    same_person: false,
                 });
                 self.hashes.insert(hash.clone(), *frame);
                 let Some(s) = owner else { return Ok(()) };
@@ -230,9 +239,14 @@ impl State {
                     was_absent,
                 }
             }
-            Event::Processed { frame, outcome } => {
+            Event::Processed {
+                frame,
+                outcome,
+                face,
+            } => {
                 let f = self.frame(*frame)?;
                 self.frames[f].outcome = Some(outcome.clone());
+                self.frames[f].face = face.clone();
                 if let Some(o) = self.frames[f].owner {
                     self.advance_if_done(o);
                 }
@@ -397,6 +411,28 @@ impl State {
                     before,
                     cursor,
                 }
+            }
+            Event::DifferentPeople { students } => {
+                let a = self.active(&students[0])?;
+                let b = self.active(&students[1])?;
+                if a == b {
+                    return Err(Refusal::SameStudent);
+                }
+                let pair = (a.min(b), a.max(b));
+                if !self.different_people.insert(pair) {
+                    return Err(Refusal::AlreadyConfirmed);
+                }
+                Inverse::DifferentPeople { pair }
+            }
+            Event::SamePerson { frame } => {
+                let f = self.frame(*frame)?;
+                if self.frames[f].owner.is_none() {
+                    return Err(Refusal::Unassigned(*frame));
+                }
+                if std::mem::replace(&mut self.frames[f].same_person, true) {
+                    return Err(Refusal::AlreadyConfirmed);
+                }
+                Inverse::SamePerson { frame: *frame }
             }
             Event::Undone { target } => {
                 let top = self.undo.last().ok_or(Refusal::NothingToUndo)?;
@@ -654,6 +690,8 @@ pub fn event_name(event: &Event) -> &'static str {
         Event::StudentAdded { .. } => "student_added",
         Event::TakeChosen { .. } => "take_chosen",
         Event::PhotoNeeded { .. } => "photo_needed",
+        Event::DifferentPeople { .. } => "different_people",
+        Event::SamePerson { .. } => "same_person",
         Event::Undone { .. } => "undone",
     }
 }

@@ -130,6 +130,7 @@ fn filing_that_fails_after_the_line_is_written_is_retried_and_never_undone() {
                 quality: Some(70),
                 failed: vec![],
             },
+            face: None,
         })
         .expect("the verdict is recorded although filing fails");
     assert_eq!(e.state().seq, line.seq);

@@ -56,6 +56,12 @@ pub(super) enum Inverse {
         before: Option<bool>,
         cursor: Option<usize>,
     },
+    DifferentPeople {
+        pair: (usize, usize),
+    },
+    SamePerson {
+        frame: FrameId,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -160,6 +166,10 @@ impl State {
                 self.students[student].needed = before;
                 self.cursor = cursor;
             }
+            Inverse::DifferentPeople { pair } => {
+                self.different_people.remove(&pair);
+            }
+            Inverse::SamePerson { frame } => self.frames[frame as usize - 1].same_person = false,
         }
     }
 

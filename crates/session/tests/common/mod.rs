@@ -73,6 +73,17 @@ pub fn arrive(engine: &mut Engine, spool: &Path, content: &[u8]) -> session::Ing
 
 /// Records a pipeline result without running the pipeline: the "photo" is a few distinct bytes.
 pub fn process(engine: &mut Engine, frame: u64, verdict: OutcomeVerdict, photo: bool) {
+    process_face(engine, frame, verdict, photo, None);
+}
+
+/// [`process`], with the face descriptor the pipeline would have recorded.
+pub fn process_face(
+    engine: &mut Engine,
+    frame: u64,
+    verdict: OutcomeVerdict,
+    photo: bool,
+    face: Option<pipeline::identity::Embedding>,
+) {
     let layout: Layout = engine.layout().clone();
     if photo {
         let path = layout.photo(engine.school(), frame);
@@ -92,6 +103,7 @@ pub fn process(engine: &mut Engine, frame: u64, verdict: OutcomeVerdict, photo: 
                 quality: Some(70),
                 failed: vec![],
             },
+            face,
         })
         .unwrap();
 }
