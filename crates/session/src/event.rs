@@ -172,43 +172,23 @@ pub enum Event {
         face: Option<pipeline::identity::Embedding>,
     },
     /// The operator chose a class: the cursor goes to its first student who needs a photo.
-    ClassChosen {
-        class: String,
-    },
+    ClassChosen { class: String },
     /// The student is absent (缺席): on the make-up list, the cursor moves on.
-    Skipped {
-        student: String,
-    },
+    Skipped { student: String },
     /// The student's chosen photo is rejected (e.g. eyes closed); the cursor returns to them.
-    Retake {
-        student: String,
-    },
+    Retake { student: String },
     /// A take that failed a check is used anyway.
-    AcceptedAnyway {
-        frame: FrameId,
-        reason: String,
-    },
+    AcceptedAnyway { frame: FrameId, reason: String },
     /// Frames given to other students (shift, or assigning an unassigned frame).
-    Reassigned {
-        moves: Vec<Move>,
-    },
+    Reassigned { moves: Vec<Move> },
     /// The cursor was put on a student.
-    Jumped {
-        student: String,
-    },
+    Jumped { student: String },
     /// A walk-in student who is not on the roster.
-    StudentAdded {
-        student: StudentRecord,
-    },
+    StudentAdded { student: StudentRecord },
     /// The operator prefers this take for its student.
-    TakeChosen {
-        frame: FrameId,
-    },
+    TakeChosen { frame: FrameId },
     /// The student needs no photo (or needs one again).
-    PhotoNeeded {
-        student: String,
-        needed: bool,
-    },
+    PhotoNeeded { student: String, needed: bool },
     /// The operator looked at two students whose photos look alike and says they are two
     /// people (twins): no more warnings for the pair, and `verify` lets it pass.
     DifferentPeople {
@@ -217,13 +197,9 @@ pub enum Event {
     },
     /// The operator says a take that does not look like the student's earlier takes is the
     /// student after all.
-    SamePerson {
-        frame: FrameId,
-    },
+    SamePerson { frame: FrameId },
     /// The event at `target` is undone.
-    Undone {
-        target: u64,
-    },
+    Undone { target: u64 },
 }
 
 impl Event {

@@ -81,7 +81,11 @@ impl FaceWarning {
                 self.frame,
                 self.student.name,
                 self.other.name,
-                if self.previous { " (the previous student)" } else { "" }
+                if self.previous {
+                    " (the previous student)"
+                } else {
+                    ""
+                }
             ),
             FaceWarningKind::NotSamePerson => format!(
                 "frame {} does not look like {}'s earlier take (frame {}): someone else?",
@@ -115,20 +119,25 @@ impl State {
     }
 
     fn face(&self, frame: FrameId) -> Option<&Embedding> {
-        self.frames.get((frame as usize).checked_sub(1)?)?.face.as_ref()
+        self.frames
+            .get((frame as usize).checked_sub(1)?)?
+            .face
+            .as_ref()
     }
 
     /// The take whose face stands for a student: the one that would be filed, else the newest
     /// take with a face (a failed take still shows who stood there).
     fn face_take(&self, s: usize) -> Option<FrameId> {
-        self.chosen_take(s).filter(|&f| self.face(f).is_some()).or_else(|| {
-            self.students[s]
-                .takes
-                .iter()
-                .rev()
-                .copied()
-                .find(|&f| self.face(f).is_some() && !self.frames[f as usize - 1].rejected)
-        })
+        self.chosen_take(s)
+            .filter(|&f| self.face(f).is_some())
+            .or_else(|| {
+                self.students[s]
+                    .takes
+                    .iter()
+                    .rev()
+                    .copied()
+                    .find(|&f| self.face(f).is_some() && !self.frames[f as usize - 1].rejected)
+            })
     }
 
     /// Every pair of different students of a class whose photos show the same face, the
