@@ -38,6 +38,8 @@ pub enum Code {
     BadSheet,
     /// The sheet and the photos disagree.
     SheetMismatch,
+    /// Two students' photos show the same face and nobody confirmed they are two people.
+    SameFace,
 }
 
 impl Code {
@@ -56,6 +58,7 @@ impl Code {
             Code::MissingSheet => "missing_sheet",
             Code::BadSheet => "bad_sheet",
             Code::SheetMismatch => "sheet_mismatch",
+            Code::SameFace => "same_face",
         }
     }
 }
@@ -94,6 +97,18 @@ pub struct Expected {
     pub dpi: u16,
     pub size_min_kb: u32,
     pub size_max_kb: u32,
+    /// Pairs of students of one class whose photos show the same face, not confirmed as two
+    /// people (the session's face check, `session::FacePair`).
+    pub same_faces: Vec<SameFace>,
+}
+
+/// Two students of a class whose photos look like one person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SameFace {
+    pub class: String,
+    /// The two students' names, and the photo file of the later one.
+    pub names: [String; 2],
+    pub file: Option<String>,
 }
 
 /// What one file in the folder is.
@@ -267,6 +282,22 @@ pub fn verify(expected: &Expected, found: &[Found]) -> Vec<Defect> {
                 format!("class {class} is not on the roster: {} is extra", f.file),
             );
         }
+    }
+    for pair in &expected.same_faces {
+        let [a, b] = &pair.names;
+        defects.push(Defect {
+            code: Code::SameFace,
+            class: pair.class.clone(),
+            file: pair.file.as_ref().map(|f| format!("{}/{f}", pair.class)),
+            message: Text::new(
+                format!(
+                    "{a} 和 {b} 的照片像是同一个人：请核对，拍错了就顺移或重拍，确是两个人（如双胞胎）就在控制台或用 rollcall session different-people 确认"
+                ),
+                format!(
+                    "{a} and {b}: the photos look like the same person; check them — shift or retake if one was photographed twice, or confirm they are two people (twins) in the console or with rollcall session different-people"
+                ),
+            ),
+        });
     }
     defects.sort_by(|a, b| (&a.class, a.code, &a.file).cmp(&(&b.class, b.code, &b.file)));
     defects

@@ -133,6 +133,7 @@ fn verify_finds_every_kind_of_defect() {
         dpi: 350,
         size_min_kb: 14,
         size_max_kb: 40,
+        same_faces: Vec::new(),
     };
     let f = |file: &str, facts: Facts| Found {
         class: "一年级1班".into(),
@@ -404,6 +405,7 @@ fn a_file_name_the_office_would_not_take_is_a_defect() {
         dpi: 350,
         size_min_kb: 14,
         size_max_kb: 40,
+        same_faces: Vec::new(),
     };
     let found = [
         Found {

@@ -76,6 +76,22 @@ pub fn expected(state: &State, profile: &pipeline::Profile) -> Expected {
         dpi: profile.dpi,
         size_min_kb: profile.size_min_kb,
         size_max_kb: profile.size_max_kb,
+        same_faces: state
+            .same_faces()
+            .into_iter()
+            .filter(|p| !p.confirmed)
+            .map(|p| {
+                let later = if p.a_frame > p.b_frame { &p.a } else { &p.b };
+                export::verify::SameFace {
+                    class: session::layout::path_part(&p.a.class),
+                    file: state
+                        .find(&later.key)
+                        .and_then(|s| state.photo_stem(s))
+                        .map(|stem| format!("{}.jpg", session::layout::path_part(&stem))),
+                    names: [p.a.name, p.b.name],
+                }
+            })
+            .collect(),
     }
 }
 

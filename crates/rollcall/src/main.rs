@@ -7,6 +7,7 @@ mod console_cmd;
 mod daemon;
 mod demo;
 mod export_cmd;
+mod faces_cmd;
 mod logging;
 mod photo_cmd;
 mod photo_debug;
@@ -161,6 +162,15 @@ enum Command {
     #[command(subcommand)]
     Config(config_cmd::ConfigCommand),
 
+    /// Faces: is it the same person? which students' photos look alike? (人脸核对)
+    ///
+    /// rollcall compares every photo with the other students' of its class while it runs (the
+    /// console warns at once); these commands do the same by hand.
+    ///
+    /// Example: rollcall faces check ~/rollcall
+    #[command(subcommand)]
+    Faces(faces_cmd::FacesCommand),
+
     /// Printable pages: class lists, the make-up list, 信息采集表 (打印).
     ///
     /// Example: rollcall print ~/rollcall make-up --out 补拍名单.html
@@ -188,6 +198,7 @@ fn main() -> ExitCode {
         Command::Daemon(args) => daemon::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Config(cmd) => config_cmd::run(cmd),
+        Command::Faces(cmd) => faces_cmd::run(cmd),
     };
     match result {
         Ok(code) => code,

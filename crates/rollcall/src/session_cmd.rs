@@ -80,6 +80,26 @@ pub enum SessionCommand {
 
     /// Give a frame to a student (e.g. one that arrived with no class chosen) (指定照片归属).
     Assign(AssignArgs),
+
+    /// Two students whose photos look alike are two people (twins): their face warning goes
+    /// away and `verify` lets the pair pass (不是同一人).
+    ///
+    /// Example: rollcall session different-people ~/rollcall 一年级1班:3 一年级1班:4
+    DifferentPeople(PairArgs),
+
+    /// A take that does not look like the student's earlier takes shows the student after
+    /// all (是同一人).
+    SamePerson(FrameArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PairArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+
+    /// The two students: ID number, name, or `<class>:<row>` each.
+    #[arg(value_name = "STUDENT", num_args = 2, required = true)]
+    students: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -361,7 +381,50 @@ pub fn run(cmd: SessionCommand) -> Result<ExitCode> {
                 student: Some(a.student),
             },
         ),
+        SessionCommand::DifferentPeople(a) => {
+            let [x, y]: [String; 2] = a
+                .students
+                .try_into()
+                .map_err(|_| anyhow!(say("请给出两个学生", "name two students")))?;
+            command(&a.common, Command::DifferentPeople { students: [x, y] })
+        }
+        SessionCommand::SamePerson(a) => command(&a.common, Command::SamePerson { frame: a.frame }),
     }
+}
+
+/// The two answers to a face warning as commands to type.
+fn cli_answers(w: &session::FaceWarning, data: &std::path::Path) -> String {
+    let data = data.display();
+    let cli = |c: &Command| match c {
+        Command::Shift { n, back } => {
+            format!(
+                "rollcall session shift {data} {n}{}",
+                if *back { " --back" } else { "" }
+            )
+        }
+        Command::Assign { frame, student } => format!(
+            "rollcall session assign {data} {frame} {}",
+            student.as_deref().map_or("none".to_string(), |k| format!(
+                "{}:{}",
+                w.other.class,
+                if k == w.other.key {
+                    w.other.row
+                } else {
+                    w.student.row
+                }
+            ))
+        ),
+        Command::DifferentPeople { .. } => format!(
+            "rollcall session different-people {data} {}:{} {}:{}",
+            w.student.class, w.student.row, w.other.class, w.other.row
+        ),
+        Command::SamePerson { frame } => format!("rollcall session same-person {data} {frame}"),
+        other => format!("{other:?}"),
+    };
+    say(
+        format!("改正：{}    确认无误：{}", cli(&w.fix), cli(&w.dismiss)),
+        format!("fix: {}    it is right: {}", cli(&w.fix), cli(&w.dismiss)),
+    )
 }
 
 /// Runs one operator command on a session that is not running elsewhere.
@@ -512,10 +575,12 @@ fn status(common: &CommonArgs) -> Result<ExitCode> {
     let status = session::status::status(&state);
     let unfiled = session::filing::unfiled(&layout, &state);
     let free = durable::free_space(&common.data).ok();
+    let faces = state.face_warnings();
     if common.json {
         let mut value = serde_json::to_value(&status)?;
         value["unfiled"] = json!(unfiled.len());
         value["free_bytes"] = json!(free);
+        value["face_warnings"] = serde_json::to_value(&faces)?;
         let mut text = serde_json::to_string_pretty(&value)?;
         text.push('\n');
         crate::emit(&text)?;
@@ -545,6 +610,13 @@ fn status(common: &CommonArgs) -> Result<ExitCode> {
         );
     }
     text.push_str(&next_line(&state, lang()));
+    for w in &faces {
+        text.push_str(&say(
+            format!("⚠ 人脸：{}\n", w.zh()),
+            format!("⚠ faces: {}\n", w.en()),
+        ));
+        text.push_str(&format!("    {}\n", cli_answers(w, &common.data)));
+    }
     if !status.make_up.is_empty() {
         let n = status.make_up.len();
         text.push_str(&say(
