@@ -39,7 +39,7 @@ pub const DIFFERENT_PERSON: f32 = 0.88;
 
 /// A face descriptor: the network's output scaled to unit length, each number ×127 as a byte.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Embedding([i8; DIM]);
+pub struct Embedding(Box<[i8; DIM]>);
 
 impl Embedding {
     /// From the network's output (any length-128 vector that is not all zeros).
@@ -55,13 +55,13 @@ impl Embedding {
         for (o, x) in out.iter_mut().zip(v) {
             *o = (x / norm * 127.0).round().clamp(-127.0, 127.0) as i8;
         }
-        Some(Embedding(out))
+        Some(Embedding(Box::new(out)))
     }
 
     /// Cosine similarity, −1 to 1 (1: the same face).
     pub fn similarity(&self, other: &Embedding) -> f32 {
         let (mut dot, mut na, mut nb) = (0i32, 0i32, 0i32);
-        for (&a, &b) in self.0.iter().zip(&other.0) {
+        for (&a, &b) in self.0.iter().zip(other.0.iter()) {
             let (a, b) = (i32::from(a), i32::from(b));
             dot += a * b;
             na += a * a;
@@ -85,7 +85,7 @@ impl Embedding {
     fn from_base64(s: &str) -> Option<Embedding> {
         let bytes = STANDARD.decode(s).ok()?;
         let arr: [u8; DIM] = bytes.try_into().ok()?;
-        Some(Embedding(arr.map(|b| b as i8)))
+        Some(Embedding(Box::new(arr.map(|b| b as i8))))
     }
 }
 

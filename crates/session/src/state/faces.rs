@@ -272,7 +272,7 @@ impl State {
                 dismiss: Command::SamePerson { frame: take },
             });
         }
-        out.sort_by(|a, b| b.frame.cmp(&a.frame));
+        out.sort_by_key(|w| std::cmp::Reverse(w.frame));
         out
     }
 }
