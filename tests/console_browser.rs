@@ -263,10 +263,62 @@ async fn the_console_follows_the_session_in_a_real_browser() {
     click(&client, "lang").await;
     wait_text(&client, "next-label", "下一位").await;
 
+    // 切莫张冠李戴: the first student photographed again, filed as the next one. The banner shows
+    // both photos and the sentence at once; D says they are two people, undo brings the warning
+    // back, F gives the frame to the student it shows.
+    drop_frame(&spool, "IMG_1021.JPG");
+    wait_text(&client, "faces-text", "像是 覃思远").await;
+    let both = "return ['faces-this', 'faces-other'].map(id => { const i = document.getElementById(id); return [i.getAttribute('src'), i.naturalWidth]; });";
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let shown = loop {
+        let shown = client.execute(both, vec![]).await.unwrap();
+        if shown[1][1].as_u64().unwrap_or(0) > 0 && shown[0][1].as_u64().unwrap_or(0) > 0
+            || Instant::now() >= deadline
+        {
+            break shown;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(shown[0][0], "/api/photo/3", "{shown:?}");
+    assert_eq!(shown[1][0], "/api/photo/1", "{shown:?}");
+    assert_eq!(shown[0][1], 358, "both photos are shown: {shown:?}");
+    assert_eq!(shown[1][1], 358, "both photos are shown: {shown:?}");
+    let faces_shot = client.screenshot().await.unwrap();
+    let gone = |client: &Client| {
+        let client = client.clone();
+        async move {
+            let start = Instant::now();
+            while text(&client, "faces-text").await.contains("像是 覃思远") {
+                assert!(
+                    start.elapsed() < Duration::from_secs(20),
+                    "the warning stays"
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    press(&client, 'd').await;
+    gone(&client).await;
+    press(&client, 'u').await;
+    wait_text(&client, "faces-text", "像是 覃思远").await;
+    press(&client, 'f').await;
+    gone(&client).await;
+    let journal = std::fs::read_to_string(
+        data.join("sessions")
+            .join("梧州市示例中学")
+            .join("journal.jsonl"),
+    )
+    .unwrap_or_default();
+    assert!(
+        journal.contains("\"different_people\""),
+        "the answer is journaled"
+    );
+
     let shot = client.screenshot().await.unwrap();
     let target = repo().join("target");
     std::fs::create_dir_all(&target).unwrap();
     std::fs::write(target.join("console-screenshot.png"), shot).unwrap();
+    std::fs::write(target.join("console-faces-screenshot.png"), faces_shot).unwrap();
 
     client.close().await.unwrap();
     let _ = server.kill();

@@ -67,7 +67,7 @@ pub struct Progress {
     pub total: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct View {
     /// The journal line the view reflects; grows with every change.
     pub seq: u64,
@@ -92,6 +92,9 @@ pub struct View {
     pub can_undo: Option<String>,
     /// The data disk's free space and the current problems (filing retried, frames set aside).
     pub health: session::engine::Health,
+    /// Faces that contradict the list, newest first (the banner shows the first): names,
+    /// frames, the similarity and the two answers — never a descriptor.
+    pub faces: Vec<session::FaceWarning>,
 }
 
 /// The school's make-up list.

@@ -111,6 +111,7 @@ pub fn build(
         frames: state.frames.len(),
         can_undo: state.last_undoable().map(|(_, what)| what.to_string()),
         health,
+        faces: state.face_warnings(),
     }
 }
 

@@ -84,6 +84,31 @@ function health(h) {
   box.hidden = !box.children.length;
 }
 
+// 切莫张冠李戴: the newest face that contradicts the list, with both photos and the two answers
+// (F: the repair, D: it is right). Never blocks the queue.
+function faces(list) {
+  const box = $('faces');
+  const w = list[0];
+  box.hidden = !w;
+  if (!w) return;
+  $('faces-text').textContent = t(w.message.zh, w.message.en);
+  for (const [id, frame] of [['faces-this', w.frame], ['faces-other', w.other_frame]]) {
+    const img = $(id);
+    const src = `/api/photo/${frame}`;
+    img.onerror = () => { if (img.getAttribute('src') === src) img.src = `/api/preview/${frame}`; };
+    if (img.getAttribute('src') !== src) img.src = src;
+  }
+  const same = w.kind === 'same_face';
+  const fix = w.fix.command === 'shift'
+    ? (w.fix.back ? t('顺移（这张给上一位）', 'Shift back (give it to the previous student)') : t('给下一位', 'Give it to the next student'))
+    : (w.fix.student ? t(`归给 ${w.other.name}`, `Give it to ${w.other.name}`) : t('取消分配', 'Unassign it'));
+  $('faces-fix').firstChild.textContent = fix;
+  $('faces-dismiss').firstChild.textContent = same ? t('不是同一人', 'Not the same person') : t('是同一人', 'Same person');
+  $('faces-fix').onclick = () => command(w.fix);
+  $('faces-dismiss').onclick = () => command(w.dismiss);
+  $('faces-more').textContent = list.length > 1 ? t(`（还有 ${list.length - 1} 条）`, `(${list.length - 1} more)`) : '';
+}
+
 function person(p) { return p ? t(`${p.class} 第 ${p.row} 行`, `${p.class}, row ${p.row}`) : ''; }
 
 function render(v) {
@@ -104,6 +129,7 @@ function render(v) {
   limit.style.display = v.shot_limit_hit ? 'block' : 'none';
   limit.textContent = v.shot_limit_hit ? t(`注意：${v.next.name} 已拍 ${v.next.takes} 张，排队顺序是否与名单一致？`, `${v.next.name} has ${v.next.takes} frames: does the queue still match the list?`) : '';
   $('undo').title = v.can_undo ? t(`撤销：${v.can_undo}`, `Undo: ${v.can_undo}`) : t('没有可撤销的操作', 'Nothing to undo');
+  faces(v.faces);
   const last = v.last;
   if (last) {
     $('last-title').textContent = t(`第 ${last.frame} 张 → ${last.student || '（未分配）'}`, `Frame ${last.frame} → ${last.student || '(unassigned)'}`);
@@ -244,6 +270,12 @@ document.addEventListener('keydown', (e) => {
   if (e.ctrlKey || e.metaKey || e.altKey) return;
   const keys = { ' ': 'shutter', s: 'skip', r: 'retake', a: 'accept', u: 'undo', '[': 'back', ']': 'forward', n: 'add', x: 'nophoto', c: 'choose', m: 'shiftn', l: 'reload' };
   if (e.key === '/') { e.preventDefault(); search.focus(); return; }
+  if (view && view.faces.length && (e.key === 'f' || e.key === 'F' || e.key === 'd' || e.key === 'D')) {
+    e.preventDefault();
+    const w = view.faces[0];
+    command(e.key.toLowerCase() === 'f' ? w.fix : w.dismiss);
+    return;
+  }
   const name = keys[e.key.toLowerCase()];
   if (name) { e.preventDefault(); act(name); }
 });

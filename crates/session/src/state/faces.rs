@@ -53,18 +53,35 @@ pub struct FaceWarning {
     pub fix: Command,
     /// The other answer (one key): two different people (twins), or the same student after all.
     pub dismiss: Command,
+    /// The banner's sentence.
+    pub message: bilingual::Text,
 }
 
 impl FaceWarning {
     /// The banner's sentence, in Chinese.
     pub fn zh(&self) -> String {
+        self.message.zh.clone()
+    }
+
+    /// The same in English.
+    pub fn en(&self) -> String {
+        self.message.en.clone()
+    }
+
+    fn with_message(mut self) -> FaceWarning {
+        self.message = bilingual::Text::new(self.zh_text(), self.en_text());
+        self
+    }
+
+    fn zh_text(&self) -> String {
         match self.kind {
+            FaceWarningKind::SameFace if self.previous => format!(
+                "第 {} 张（{}）像是 {}（上一位）。顺移？/ 不是同一人",
+                self.frame, self.student.name, self.other.name,
+            ),
             FaceWarningKind::SameFace => format!(
-                "第 {} 张（{}）像是 {}{}。顺移？/ 不是同一人",
-                self.frame,
-                self.student.name,
-                self.other.name,
-                if self.previous { "（上一位）" } else { "" }
+                "第 {} 张（{}）像是 {}（第 {} 张）。归给 {}？/ 不是同一人",
+                self.frame, self.student.name, self.other.name, self.other_frame, self.other.name
             ),
             FaceWarningKind::NotSamePerson => format!(
                 "第 {} 张不像 {} 之前的照片（第 {} 张）：不是同一个人？",
@@ -73,8 +90,7 @@ impl FaceWarning {
         }
     }
 
-    /// The same in English.
-    pub fn en(&self) -> String {
+    fn en_text(&self) -> String {
         match self.kind {
             FaceWarningKind::SameFace => format!(
                 "frame {} ({}) looks like {}{}: shift? / not the same person",
@@ -216,17 +232,21 @@ impl State {
             let dismiss = Command::DifferentPeople {
                 students: [student.key.clone(), other.key.clone()],
             };
-            out.push(FaceWarning {
-                kind: FaceWarningKind::SameFace,
-                frame,
-                student,
-                other_frame,
-                other,
-                similarity: p.similarity,
-                previous,
-                fix,
-                dismiss,
-            });
+            out.push(
+                FaceWarning {
+                    kind: FaceWarningKind::SameFace,
+                    frame,
+                    student,
+                    other_frame,
+                    other,
+                    similarity: p.similarity,
+                    previous,
+                    fix,
+                    dismiss,
+                    message: bilingual::Text::default(),
+                }
+                .with_message(),
+            );
         }
         for s in self.roster_order() {
             let Some(take) = self.face_take(s) else {
@@ -260,17 +280,21 @@ impl State {
                     student: None,
                 }
             };
-            out.push(FaceWarning {
-                kind: FaceWarningKind::NotSamePerson,
-                frame: take,
-                student: self.who(s),
-                other_frame: best_frame,
-                other: self.who(s),
-                similarity: best,
-                previous: false,
-                fix,
-                dismiss: Command::SamePerson { frame: take },
-            });
+            out.push(
+                FaceWarning {
+                    kind: FaceWarningKind::NotSamePerson,
+                    frame: take,
+                    student: self.who(s),
+                    other_frame: best_frame,
+                    other: self.who(s),
+                    similarity: best,
+                    previous: false,
+                    fix,
+                    dismiss: Command::SamePerson { frame: take },
+                    message: bilingual::Text::default(),
+                }
+                .with_message(),
+            );
         }
         out.sort_by_key(|w| std::cmp::Reverse(w.frame));
         out
