@@ -360,7 +360,7 @@ fn log_notice(engine: &Engine, notice: &Notice) {
     if text.is_empty() {
         // Operator commands and reloads: the journal line itself (IDs masked by the writer).
         if let Notice::Recorded(line) = notice
-            && let Ok(json) = serde_json::to_string(&line.event)
+            && let Ok(json) = serde_json::to_string(&line.redacted().event)
         {
             tracing::info!("操作 / recorded: {json}");
         }

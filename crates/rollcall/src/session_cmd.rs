@@ -738,7 +738,9 @@ fn run_session(a: RunArgs) -> Result<ExitCode> {
 
 fn notice_json(engine: &Engine, notice: &Notice) -> String {
     let value = match notice {
-        Notice::Recorded(line) => json!({ "line": line, "next": next_json(engine.state()) }),
+        Notice::Recorded(line) => {
+            json!({ "line": line.redacted(), "next": next_json(engine.state()) })
+        }
         Notice::Duplicate { file, of } => json!({ "duplicate": file, "of": of }),
         Notice::ShotLimit { frame, student } => json!({
             "shot_limit": engine.settings.shot_limit,

@@ -25,6 +25,16 @@ pub struct Line {
 }
 
 impl Line {
+    /// The line as it may leave the data folder (printed by `--json`, shown anywhere): the
+    /// same, without the face descriptor.
+    pub fn redacted(&self) -> Line {
+        let mut line = self.clone();
+        if let Event::Processed { face, .. } = &mut line.event {
+            *face = None;
+        }
+        line
+    }
+
     /// The UTC day the line was recorded (`None` if `at` is not RFC 3339: informational only).
     pub fn day(&self) -> Option<chrono::NaiveDate> {
         chrono::DateTime::parse_from_rfc3339(&self.at)
