@@ -64,7 +64,7 @@ fn a_school_is_packed_verified_and_read_back_by_other_tools() {
     let spool = tmp.path().join("spool");
     std::fs::create_dir_all(&spool).unwrap();
     let frames = repo().join("crates/pipeline/tests/data/pd/frames");
-    for f in ["IMG_1007.JPG", "IMG_1021.JPG"] {
+    for f in ["IMG_1007.JPG", "IMG_1014.JPG"] {
         std::fs::copy(frames.join(f), spool.join(f)).unwrap();
     }
     ok(&run(&[
@@ -224,7 +224,9 @@ fn a_school_is_packed_verified_and_read_back_by_other_tools() {
         "--id",
         &c,
     ]));
-    std::fs::copy(frames.join("IMG_1014.JPG"), spool.join("IMG_1014.JPG")).unwrap();
+    // The walk-in looks like 韦小宝 (the frames show two people): their twin, says the teacher.
+    // Until someone confirms it, verify reports the pair and pack refuses.
+    std::fs::copy(frames.join("IMG_1021.JPG"), spool.join("IMG_1021.JPG")).unwrap();
     ok(&run(&[
         "session",
         "run",
@@ -233,6 +235,38 @@ fn a_school_is_packed_verified_and_read_back_by_other_tools() {
         spool.to_str().unwrap(),
         "--until-idle",
     ]));
+    assert_eq!(
+        run(&["pack", d, "--school", "梧州市测试中学"])
+            .status
+            .code(),
+        Some(1)
+    );
+    let v = run(&["verify", d, "--json"]);
+    assert_eq!(v.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&v.stdout).unwrap();
+    let codes: Vec<&str> = report[0]["defects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"same_face"), "{report}");
+    let check = run(&["faces", "check", d, "--json"]);
+    assert_eq!(check.status.code(), Some(1), "an unconfirmed pair");
+    ok(&run(&[
+        "session",
+        "different-people",
+        d,
+        "韦小宝",
+        "插班生",
+    ]));
+    let check: Value = serde_json::from_str(&ok(&run(&["faces", "check", d, "--json"]))).unwrap();
+    assert_eq!(check[0]["pairs"], serde_json::json!([]));
+    assert_eq!(check[0]["confirmed"][0]["a"]["name"], "韦小宝");
+    assert!(
+        !check.to_string().contains("\"face\""),
+        "no descriptor is printed"
+    );
     ok(&run(&["pack", d, "--school", "梧州市测试中学"]));
     let rows = sheet_rows(&school_out.join("初二(3)班/初二(3)班.xlsx"));
     assert_eq!(rows.len(), 4);

@@ -241,3 +241,113 @@ fn every_command_speaks_english_when_asked() {
     let status = ok(&rollcall(&["session", "status"], &data));
     assert!(status.contains("补拍名单（9 人）："), "{status}");
 }
+
+/// 切莫张冠李戴: the same child photographed twice in a row, filed as two students. The second
+/// photo is flagged at once (status, JSON and text), `faces check` and `verify` list the pair,
+/// and the one command the warning names puts the frame back where it belongs.
+#[test]
+fn one_child_photographed_twice_is_caught_and_shifted_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, roster_dir, _) = demo_school(tmp.path());
+    let d = data.to_str().unwrap();
+    ok(&run(&[
+        "session",
+        "start",
+        d,
+        roster_dir.to_str().unwrap(),
+        "--as-of",
+        "2026-09-01",
+    ]));
+    let spool = tmp.path().join("spool");
+    std::fs::create_dir_all(&spool).unwrap();
+    let frames = repo().join("crates/pipeline/tests/data/pd/frames");
+    for name in ["IMG_1007.JPG", "IMG_1021.JPG"] {
+        std::fs::copy(frames.join(name), spool.join(name)).unwrap();
+        let printed = ok(&run(&[
+            "session",
+            "run",
+            d,
+            "--spool",
+            spool.to_str().unwrap(),
+            "--until-idle",
+            "--json",
+        ]));
+        assert!(!printed.contains("\"face\""), "no descriptor is printed");
+    }
+    let journal =
+        std::fs::read_to_string(data.join("sessions/梧州市示例中学/journal.jsonl")).unwrap();
+    assert_eq!(
+        journal.matches("\"face\":").count(),
+        2,
+        "each processed line carries its descriptor"
+    );
+
+    let status = json(&rollcall(&["session", "status", "--json"], &data));
+    let w = &status["face_warnings"][0];
+    assert_eq!(w["kind"], "same_face", "{status}");
+    assert_eq!(w["student"]["name"], "韦雨欣");
+    assert_eq!(w["other"]["name"], "覃思远");
+    assert_eq!(w["previous"], true);
+    assert_eq!(
+        w["fix"],
+        serde_json::json!({"command": "shift", "n": 1, "back": true})
+    );
+    let text = ok(&rollcall(&["session", "status"], &data));
+    assert!(
+        text.contains("第 2 张（韦雨欣）像是 覃思远（上一位）。顺移？/ 不是同一人"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("rollcall session shift {d} 1 --back")),
+        "{text}"
+    );
+    let check = run(&["faces", "check", d]);
+    assert_eq!(check.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&check.stdout).contains("1 对像是同一个人"));
+    let v = run(&["verify", d, "--json"]);
+    let report: Value = serde_json::from_slice(&v.stdout).unwrap();
+    assert!(
+        report[0]["defects"].to_string().contains("same_face"),
+        "{report}"
+    );
+
+    // The fix the warning names: frame 2 goes back to 覃思远, 韦雨欣 is next again.
+    let shifted = json(&rollcall(
+        &["session", "shift", "1", "--back", "--json"],
+        &data,
+    ));
+    assert_eq!(shifted["next"]["now"]["name"], "韦雨欣");
+    let status = json(&rollcall(&["session", "status", "--json"], &data));
+    assert_eq!(status["face_warnings"], serde_json::json!([]));
+    ok(&run(&["faces", "check", d]));
+    assert_eq!(
+        files(&data.join("output/梧州市示例中学")),
+        vec![format!("{CLASS}/450421201307215136-覃思远.jpg")],
+        "韦雨欣 has no photo until she is photographed"
+    );
+
+    // By hand: two frames of one person, and of two people.
+    let compare = |a: &str, b: &str| {
+        let out = run(&[
+            "faces",
+            "compare",
+            frames.join(a).to_str().unwrap(),
+            frames.join(b).to_str().unwrap(),
+            "--json",
+        ]);
+        (
+            out.status.code(),
+            serde_json::from_slice::<Value>(&out.stdout).ok(),
+        )
+    };
+    let (code, same) = compare("IMG_1007.JPG", "IMG_1021.JPG");
+    assert_eq!(code, Some(0));
+    let same = same.unwrap();
+    assert_eq!(same["same_person"], true, "{same}");
+    assert!(same["similarity"].as_f64().unwrap() > same["threshold"].as_f64().unwrap());
+    let (code, other) = compare("IMG_1007.JPG", "IMG_1014.JPG");
+    assert_eq!(code, Some(0), "exit 0 either way");
+    assert_eq!(other.unwrap()["same_person"], false);
+    let (code, _) = compare("IMG_1007.JPG", "IMG_1056.JPG");
+    assert_eq!(code, Some(2), "an empty wall has no usable face");
+}

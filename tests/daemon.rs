@@ -387,6 +387,34 @@ fn a_photo_day_with_the_virtual_camera_survives_a_cable_pull_a_correction_and_a_
     assert_eq!(state["make_up_count"], 1);
     assert_eq!(state["make_up_rev"], list.rev);
     assert_eq!(state["school_progress"], json!({"done": 5, "total": 6}));
+    // The public-domain frames show two people for five students: the console warns of each
+    // pair of students whose photos look alike (覃思远 and 莫家俊, 陈宇航 and 李诗琪), computed
+    // by the daemon's own pipeline and read back from the journal after the kill; the
+    // operator answers each ("not the same person", as for twins) and the warnings go.
+    let faces: Vec<session::FaceWarning> = serde_json::from_value(state["faces"].clone()).unwrap();
+    let pairs: Vec<(&str, &str)> = faces
+        .iter()
+        .filter(|w| w.kind == session::FaceWarningKind::SameFace)
+        .map(|w| (w.other.name.as_str(), w.student.name.as_str()))
+        .collect();
+    assert_eq!(
+        pairs,
+        [("陈宇航", "李诗琪"), ("覃思远", "莫家俊")],
+        "{faces:?}"
+    );
+    assert!(
+        !state.to_string().contains(r#""face":"#),
+        "no descriptor reaches the console"
+    );
+    for _ in 0..8 {
+        let faces: Vec<session::FaceWarning> =
+            serde_json::from_value(daemon.api().state()["faces"].clone()).unwrap();
+        let Some(w) = faces.first() else { break };
+        daemon
+            .api()
+            .command(serde_json::to_value(&w.dismiss).unwrap());
+    }
+    assert_eq!(daemon.api().state()["faces"], json!([]));
     let log2 = daemon.terminate();
 
     // Pack (partial: one student is absent) and verify.
@@ -456,11 +484,39 @@ fn a_photo_day_with_the_virtual_camera_survives_a_cable_pull_a_correction_and_a_
     ok(&out);
     assert_eq!(tree(&unzipped.join(SCHOOL)), output);
 
-    // No full ID number in any log line.
+    // No full ID number in any log line, and no face descriptor (the journal has them all).
+    let journal = std::fs::read_to_string(
+        data.join("sessions")
+            .join(session::layout::path_part(SCHOOL))
+            .join("journal.jsonl"),
+    )
+    .unwrap();
+    let descriptors: Vec<String> = journal
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|l| l["face"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(
+        descriptors.len(),
+        6,
+        "every frame's descriptor is journaled"
+    );
     for log in [&log1, &log2] {
         assert!(log.contains("camera connected"), "{log}");
         for id in &ids {
             assert!(!log.contains(id.as_str()), "an ID in the log:\n{log}");
+        }
+        for d in &descriptors {
+            assert!(!log.contains(&d[..40]), "a face descriptor in the log");
+        }
+    }
+    for (name, bytes) in tree(&unzipped) {
+        let text = String::from_utf8_lossy(&bytes);
+        for d in &descriptors {
+            assert!(
+                !text.contains(&d[..40]),
+                "a face descriptor in the zip: {name}"
+            );
         }
     }
 }

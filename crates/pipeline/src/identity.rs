@@ -35,7 +35,7 @@ const CHIP_EYE_LEFT: [f32; 2] = [100.5, 46.6];
 /// photos of one person on one photo day — same light, minutes apart — score 0.99.
 pub const SAME_PERSON: f32 = 0.955;
 /// Below this a retake is taken for someone else than the earlier take of the same student.
-pub const DIFFERENT_PERSON: f32 = 0.88;
+pub const DIFFERENT_PERSON: f32 = 0.90;
 
 /// A face descriptor: the network's output scaled to unit length, each number ×127 as a byte.
 #[derive(Clone, PartialEq, Eq)]
