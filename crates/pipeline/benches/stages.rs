@@ -48,6 +48,9 @@ fn stages(c: &mut Criterion) {
             measure::measure(frame, &mesh)
         })
     });
+    g.bench_function("identity", |b| {
+        b.iter(|| pipeline::identity::embed(frame, &m).expect("descriptor"))
+    });
     g.bench_function("crop_render", |b| {
         b.iter(|| crop::render(frame, &m, &placement, &profile))
     });
