@@ -261,18 +261,28 @@ fn one_child_photographed_twice_is_caught_and_shifted_back() {
     let spool = tmp.path().join("spool");
     std::fs::create_dir_all(&spool).unwrap();
     let frames = repo().join("crates/pipeline/tests/data/pd/frames");
-    for name in ["IMG_1007.JPG", "IMG_1021.JPG"] {
+    for (name, json) in [("IMG_1007.JPG", true), ("IMG_1021.JPG", false)] {
         std::fs::copy(frames.join(name), spool.join(name)).unwrap();
-        let printed = ok(&run(&[
+        let mut args = vec![
             "session",
             "run",
             d,
             "--spool",
             spool.to_str().unwrap(),
             "--until-idle",
-            "--json",
-        ]));
-        assert!(!printed.contains("\"face\""), "no descriptor is printed");
+        ];
+        if json {
+            args.push("--json");
+        }
+        let printed = ok(&run(&args));
+        if json {
+            assert!(!printed.contains("\"face\""), "no descriptor is printed");
+        } else {
+            assert!(
+                printed.contains("⚠ 第 2 张（韦雨欣）像是 覃思远（上一位）"),
+                "{printed}"
+            );
+        }
     }
     let journal =
         std::fs::read_to_string(data.join("sessions/梧州市示例中学/journal.jsonl")).unwrap();

@@ -86,11 +86,20 @@ pub fn notice_text(engine: &Engine, notice: &Notice, lang: Lang) -> String {
                         )
                     }
                 };
+                // A face that contradicts the list, found with this frame (the daemon's log and
+                // `session run` print it; the console shows it as a banner).
+                let faces: String = state
+                    .face_warnings()
+                    .iter()
+                    .filter(|w| w.frame == *frame)
+                    .map(|w| format!("⚠ {}\n", w.message.get(lang)))
+                    .collect();
                 say(
                     lang,
                     format!("第 {frame} 张 {verdict}\n"),
                     format!("frame {frame} {verdict}\n"),
-                ) + &next_line(state, lang)
+                ) + &faces
+                    + &next_line(state, lang)
             }
             _ => String::new(),
         },
