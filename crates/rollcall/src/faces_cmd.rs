@@ -205,29 +205,16 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
                 .map(|p| (p, false))
                 .chain(s.confirmed.iter().map(|p| (p, true)))
             {
+                let (c, sim) = (&p.a.class, p.similarity);
+                let (ar, an, af) = (p.a.row, &p.a.name, p.a_frame);
+                let (br, bn, bf) = (p.b.row, &p.b.name, p.b_frame);
                 t.push_str(&say(
                     format!(
-                        "  {} 第{}行 {}（第 {} 张） ↔ 第{}行 {}（第 {} 张）  相似度 {:.3}{}\n",
-                        p.a.class,
-                        p.a.row,
-                        p.a.name,
-                        p.a_frame,
-                        p.b.row,
-                        p.b.name,
-                        p.b_frame,
-                        p.similarity,
+                        "  {c} 第{ar}行 {an}（第 {af} 张） ↔ 第{br}行 {bn}（第 {bf} 张）  相似度 {sim:.3}{}\n",
                         if done { "  已确认是两个人" } else { "" }
                     ),
                     format!(
-                        "  {} row {} {} (frame {}) ↔ row {} {} (frame {})  similarity {:.3}{}\n",
-                        p.a.class,
-                        p.a.row,
-                        p.a.name,
-                        p.a_frame,
-                        p.b.row,
-                        p.b.name,
-                        p.b_frame,
-                        p.similarity,
+                        "  {c} row {ar} {an} (frame {af}) ↔ row {br} {bn} (frame {bf})  similarity {sim:.3}{}\n",
                         if done { "  confirmed: two people" } else { "" }
                     ),
                 ));
