@@ -158,6 +158,13 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
             .schools()
             .with_context(|| say("无法列出学校", "cannot list the schools"))?,
     };
+    if schools.is_empty() {
+        let data = args.data.display();
+        anyhow::bail!(say(
+            format!("{data} 里没有拍摄会话（rollcall session start 开始一个）"),
+            format!("no session in {data} (rollcall session start begins one)")
+        ));
+    }
     let mut out = Vec::new();
     for school in schools {
         let state =
