@@ -6,8 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Version written on every line.
-pub const VERSION: u32 = 1;
+/// Version written on every line. 2: `processed` lines carry the face descriptor, and the
+/// events `different_people` and `same_person` exist (a version-1 journal reads unchanged).
+pub const VERSION: u32 = 2;
 
 /// A frame's number within its session: 1, 2, 3 … in arrival order.
 pub type FrameId = u64;

@@ -162,3 +162,29 @@ fn a_retake_that_shows_someone_else_is_flagged() {
         Some("学生一")
     );
 }
+
+#[test]
+fn a_journal_written_before_descriptors_opens_without_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = rows(1, 3);
+    let data = dir.path().join("data");
+    let mut e = create(&data, &rows);
+    let spool = dir.path().join("spool");
+    for n in 1..=2 {
+        let Ingested::Arrived { frame, .. } = arrive(&mut e, &spool, format!("f{n}").as_bytes())
+        else {
+            panic!()
+        };
+        process(&mut e, frame, Pass, true);
+    }
+    drop(e);
+    // The same journal as version 1 wrote it: no descriptors, `"v":1` on every line.
+    let path = data.join("sessions").join(SCHOOL).join("journal.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains("\"face\""));
+    std::fs::write(&path, text.replace("{\"v\":2,", "{\"v\":1,")).unwrap();
+    let (e, _) = Engine::open(&data, None).unwrap();
+    assert_eq!(e.state().frames.len(), 2);
+    assert!(e.state().face_warnings().is_empty());
+    assert!(e.state().same_faces().is_empty());
+}
