@@ -89,6 +89,18 @@ async fn wait_text(client: &Client, id: &str, want: &str) -> Duration {
     }
 }
 
+/// Waits until element `id` no longer shows `gone`.
+async fn wait_gone(client: &Client, id: &str, gone: &str) {
+    let start = Instant::now();
+    while text(client, id).await.contains(gone) {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "#{id} still shows {gone:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 async fn click(client: &Client, id: &str) {
     client
         .find(Locator::Id(id))
@@ -215,14 +227,7 @@ async fn the_console_follows_the_session_in_a_real_browser() {
     wait_text(&client, "makeup", "韦雨欣 缺席").await;
     press(&client, 'u').await;
     wait_text(&client, "next-name", "韦雨欣").await;
-    let start = Instant::now();
-    while text(&client, "makeup").await.contains("缺席") {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "the undone skip stays on the make-up list"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_gone(&client, "makeup", "缺席").await;
 
     // Time from a command (through the API, by `rollcall ctl`) to the change on screen.
     let mut times = Vec::new();
@@ -284,25 +289,12 @@ async fn the_console_follows_the_session_in_a_real_browser() {
     assert_eq!(shown[0][1], 358, "both photos are shown: {shown:?}");
     assert_eq!(shown[1][1], 358, "both photos are shown: {shown:?}");
     let faces_shot = client.screenshot().await.unwrap();
-    let gone = |client: &Client| {
-        let client = client.clone();
-        async move {
-            let start = Instant::now();
-            while text(&client, "faces-text").await.contains("像是 覃思远") {
-                assert!(
-                    start.elapsed() < Duration::from_secs(20),
-                    "the warning stays"
-                );
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        }
-    };
     press(&client, 'd').await;
-    gone(&client).await;
+    wait_gone(&client, "faces-text", "像是 覃思远").await;
     press(&client, 'u').await;
     wait_text(&client, "faces-text", "像是 覃思远").await;
     press(&client, 'f').await;
-    gone(&client).await;
+    wait_gone(&client, "faces-text", "像是 覃思远").await;
     let journal = std::fs::read_to_string(
         data.join("sessions")
             .join("梧州市示例中学")

@@ -740,6 +740,9 @@ fn the_demo_shows_passes_a_failure_a_skip_and_the_make_up_list() {
     assert!(!text.contains("background"), "{text}");
     assert!(text.contains("跳过：蒙晓彤 缺席"), "{text}");
     assert!(text.contains("补拍名单（3 人）："), "{text}");
+    // Two people in the demo's frames, many students: the face guard says so.
+    assert!(text.contains("人脸提示（"), "{text}");
+    assert!(text.contains("F 改正，D 不是同一人"), "{text}");
     let photos = common::walk(&data.join("output"));
     assert_eq!(photos.len(), 5, "{photos:?}");
     // A second run recreates its own folder; another folder is never deleted.

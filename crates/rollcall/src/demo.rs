@@ -323,6 +323,34 @@ pub fn run(a: DemoArgs) -> Result<ExitCode> {
             )
         );
     }
+    // The demo's frames show two people for many students: the face guard says so, as it
+    // would on a real day when one child is photographed twice.
+    let faces = client.state()?.faces;
+    if !faces.is_empty() {
+        println!(
+            "{}",
+            say(
+                format!(
+                    "人脸提示（{} 条；演示照片只有两个人，所以很多学生“长得一样”）：",
+                    faces.len()
+                ),
+                format!(
+                    "face warnings ({}; the demo's frames show only two people):",
+                    faces.len()
+                ),
+            )
+        );
+        for w in faces.iter().take(3) {
+            println!("  ⚠ {}", w.message.get(lang()));
+        }
+        println!(
+            "{}",
+            say(
+                "  控制台上方的黄色提示条：F 改正，D 不是同一人（rollcall session status 也会列出）",
+                "  the yellow banner in the console: F repairs, D says two people (rollcall session status lists them too)",
+            )
+        );
+    }
     println!(
         "{}: {}",
         say("照片", "photos"),
