@@ -32,6 +32,24 @@ fn shoot(e: &mut Engine, spool: &std::path::Path, n: u32, person: usize) -> u64 
     frame
 }
 
+/// A class of `n` in a fresh data folder: (folder, data, engine, rows, spool).
+fn class_of(
+    n: u32,
+) -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    Engine,
+    Vec<Row>,
+    std::path::PathBuf,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = rows(1, n);
+    let data = dir.path().join("data");
+    let e = create(&data, &rows);
+    let spool = dir.path().join("spool");
+    (dir, data, e, rows, spool)
+}
+
 fn today() -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()
 }
@@ -45,11 +63,7 @@ fn the_made_up_faces_are_what_the_test_means() {
 
 #[test]
 fn one_child_photographed_twice_is_flagged_and_one_key_shifts_it_back() {
-    let dir = tempfile::tempdir().unwrap();
-    let rows = rows(1, 5);
-    let data = dir.path().join("data");
-    let mut e = create(&data, &rows);
-    let spool = dir.path().join("spool");
+    let (_dir, data, mut e, _rows, spool) = class_of(5);
     shoot(&mut e, &spool, 1, 0); // 学生零
     assert!(e.state().face_warnings().is_empty());
     let f2 = shoot(&mut e, &spool, 2, 0); // the same child again, filed as 学生一
@@ -99,11 +113,7 @@ fn one_child_photographed_twice_is_flagged_and_one_key_shifts_it_back() {
 
 #[test]
 fn twins_confirmed_as_two_people_stop_warning_and_pass() {
-    let dir = tempfile::tempdir().unwrap();
-    let rows = rows(1, 4);
-    let data = dir.path().join("data");
-    let mut e = create(&data, &rows);
-    let spool = dir.path().join("spool");
+    let (_dir, data, mut e, rows, spool) = class_of(4);
     shoot(&mut e, &spool, 1, 0);
     shoot(&mut e, &spool, 2, 5); // twins: 学生一 and 学生二 look alike
     shoot(&mut e, &spool, 3, 5);
@@ -131,10 +141,7 @@ fn twins_confirmed_as_two_people_stop_warning_and_pass() {
 
 #[test]
 fn a_retake_that_shows_someone_else_is_flagged() {
-    let dir = tempfile::tempdir().unwrap();
-    let rows = rows(1, 4);
-    let mut e = create(&dir.path().join("data"), &rows);
-    let spool = dir.path().join("spool");
+    let (_dir, _data, mut e, _rows, spool) = class_of(4);
     shoot(&mut e, &spool, 1, 0);
     e.execute(&Command::Retake { student: None }, today())
         .unwrap();
@@ -165,11 +172,7 @@ fn a_retake_that_shows_someone_else_is_flagged() {
 
 #[test]
 fn a_journal_written_before_descriptors_opens_without_warnings() {
-    let dir = tempfile::tempdir().unwrap();
-    let rows = rows(1, 3);
-    let data = dir.path().join("data");
-    let mut e = create(&data, &rows);
-    let spool = dir.path().join("spool");
+    let (_dir, data, mut e, _rows, spool) = class_of(3);
     for n in 1..=2 {
         let Ingested::Arrived { frame, .. } = arrive(&mut e, &spool, format!("f{n}").as_bytes())
         else {
