@@ -81,14 +81,16 @@ pub fn expected(state: &State, profile: &pipeline::Profile) -> Expected {
             .into_iter()
             .filter(|p| !p.confirmed)
             .map(|p| {
-                let later = if p.a_frame > p.b_frame { &p.a } else { &p.b };
+                let class = session::layout::path_part(&p.a.class);
+                let names = [p.a.name.clone(), p.b.name.clone()];
+                let (later, ..) = p.later_first();
                 export::verify::SameFace {
-                    class: session::layout::path_part(&p.a.class),
+                    class,
                     file: state
                         .find(&later.key)
                         .and_then(|s| state.photo_stem(s))
                         .map(|stem| format!("{}.jpg", session::layout::path_part(&stem))),
-                    names: [p.a.name, p.b.name],
+                    names,
                 }
             })
             .collect(),

@@ -402,17 +402,12 @@ fn cli_answers(w: &session::FaceWarning, data: &std::path::Path) -> String {
                 if *back { " --back" } else { "" }
             )
         }
+        // A face warning gives a frame to the student it shows, or to nobody.
         Command::Assign { frame, student } => format!(
             "rollcall session assign {data} {frame} {}",
-            student.as_deref().map_or("none".to_string(), |k| format!(
-                "{}:{}",
-                w.other.class,
-                if k == w.other.key {
-                    w.other.row
-                } else {
-                    w.student.row
-                }
-            ))
+            student.as_ref().map_or("none".to_string(), |_| {
+                format!("{}:{}", w.other.class, w.other.row)
+            })
         ),
         Command::DifferentPeople { .. } => format!(
             "rollcall session different-people {data} {}:{} {}:{}",

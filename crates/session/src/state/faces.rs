@@ -92,16 +92,13 @@ impl FaceWarning {
 
     fn en_text(&self) -> String {
         match self.kind {
+            FaceWarningKind::SameFace if self.previous => format!(
+                "frame {} ({}) looks like {} (the previous student): shift? / not the same person",
+                self.frame, self.student.name, self.other.name
+            ),
             FaceWarningKind::SameFace => format!(
-                "frame {} ({}) looks like {}{}: shift? / not the same person",
-                self.frame,
-                self.student.name,
-                self.other.name,
-                if self.previous {
-                    " (the previous student)"
-                } else {
-                    ""
-                }
+                "frame {} ({}) looks like {} (frame {}): give it to {}? / not the same person",
+                self.frame, self.student.name, self.other.name, self.other_frame, self.other.name
             ),
             FaceWarningKind::NotSamePerson => format!(
                 "frame {} does not look like {}'s earlier take (frame {}): someone else?",
@@ -123,6 +120,17 @@ pub struct FacePair {
     pub confirmed: bool,
 }
 
+impl FacePair {
+    /// The later take and its student (the one in question), then the earlier.
+    pub fn later_first(self) -> (Who, FrameId, Who, FrameId) {
+        if self.a_frame > self.b_frame {
+            (self.a, self.a_frame, self.b, self.b_frame)
+        } else {
+            (self.b, self.b_frame, self.a, self.a_frame)
+        }
+    }
+}
+
 impl State {
     fn who(&self, s: usize) -> Who {
         let r = &self.students[s].rec;
@@ -135,10 +143,7 @@ impl State {
     }
 
     fn face(&self, frame: FrameId) -> Option<&Embedding> {
-        self.frames
-            .get((frame as usize).checked_sub(1)?)?
-            .face
-            .as_ref()
+        self.frame_state(frame)?.face.as_ref()
     }
 
     /// The take whose face stands for a student: the one that would be filed, else the newest
@@ -211,12 +216,8 @@ impl State {
     pub fn face_warnings(&self) -> Vec<FaceWarning> {
         let mut out = Vec::new();
         for p in self.same_faces().into_iter().filter(|p| !p.confirmed) {
-            // The later take is the suspect one.
-            let (student, frame, other, other_frame) = if p.a_frame > p.b_frame {
-                (p.a, p.a_frame, p.b, p.b_frame)
-            } else {
-                (p.b, p.b_frame, p.a, p.a_frame)
-            };
+            let similarity = p.similarity;
+            let (student, frame, other, other_frame) = p.later_first();
             let previous = self.assigned_before(frame) == Some(other_frame);
             let fix = if previous {
                 Command::Shift {
@@ -239,7 +240,7 @@ impl State {
                     student,
                     other_frame,
                     other,
-                    similarity: p.similarity,
+                    similarity,
                     previous,
                     fix,
                     dismiss,
