@@ -941,7 +941,7 @@ fn a_flood_of_idle_half_requests_neither_kills_the_console_nor_the_spool() {
     }
     let during = open_fds(pid);
     assert!(
-        during < before + console::MAX_CONNECTIONS + 64,
+        during < before + console::harden::MAX_CONNECTIONS + 64,
         "descriptors: {before} before, {during} during the flood"
     );
     // Meanwhile a frame arrives in the spool and is taken, processed and recorded.
@@ -972,7 +972,7 @@ fn a_flood_of_idle_half_requests_neither_kills_the_console_nor_the_spool() {
         std::thread::sleep(Duration::from_millis(100));
     }
     // The console answers again once the idle connections time out (10 s), flood or not.
-    let deadline = Instant::now() + console::HEADER_TIMEOUT + Duration::from_secs(10);
+    let deadline = Instant::now() + console::harden::HEADER_TIMEOUT + Duration::from_secs(10);
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(3)))
         .http_status_as_error(false)

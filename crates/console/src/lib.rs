@@ -22,16 +22,17 @@
 //! whatever number of pages are open.
 
 pub mod api;
+pub mod harden;
 pub mod view;
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Path, Query, Request, State as AxumState};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -46,6 +47,8 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 pub use api::View;
+pub use harden::{host_allowed, random_token};
+use harden::{bearer, cookie_value, query_token, same_token, secure_headers};
 
 /// The session as last published.
 #[derive(Debug, Clone)]
@@ -113,16 +116,6 @@ const SCRIPT: &str = include_str!("../static/app.js");
 const STYLE: &str = include_str!("../static/app.css");
 const TOKEN_COOKIE: &str = "rollcall_token";
 
-/// Connections served at once; more are closed at once (a page holds one or two).
-pub const MAX_CONNECTIONS: usize = 128;
-/// Time a connection has to send a request's headers.
-pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a stop waits for requests in progress before closing their connections.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
-
-/// Scripts and styles from the console itself only; nothing may frame it.
-const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
-                   connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// The console's routes.
 pub fn router(console: Shared) -> Router {
@@ -146,55 +139,10 @@ pub fn router(console: Shared) -> Router {
         .with_state(console)
 }
 
-/// Serves until the console's shutdown token is cancelled: at most [`MAX_CONNECTIONS`]
-/// connections, each with [`HEADER_TIMEOUT`] to send its headers. On shutdown the event streams
-/// end and requests in progress get [`SHUTDOWN_GRACE`] to finish.
+/// Serves until the console's shutdown token is cancelled ([`harden::serve`] over plain TCP).
 pub async fn serve(listener: tokio::net::TcpListener, console: Shared) -> std::io::Result<()> {
-    use hyper_util::rt::{TokioIo, TokioTimer};
     let shutdown = console.shutdown.clone();
-    let app = router(console);
-    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    loop {
-        let (stream, _) = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    // Out of file descriptors or the like: wait a moment, never spin.
-                    tracing::warn!(error = %e, "console: cannot accept a connection");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            },
-        };
-        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
-            // Full: close at once rather than hold a descriptor for an idle stranger.
-            drop(stream);
-            continue;
-        };
-        let service = hyper_util::service::TowerToHyperService::new(app.clone());
-        let mut builder = hyper::server::conn::http1::Builder::new();
-        builder
-            .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_TIMEOUT)
-            .keep_alive(true);
-        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
-        tokio::spawn(async move {
-            let _ = connection.await;
-            drop(slot);
-        });
-    }
-    drop(listener);
-    let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
-    Ok(())
-}
-
-/// A random token (hex), from the kernel's generator.
-pub fn random_token() -> std::io::Result<String> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
-    Ok(format!("{:032x}", u128::from_le_bytes(bytes)))
+    harden::serve(listener, router(console), shutdown, |stream| async move { Ok(stream) }).await
 }
 
 fn error(status: StatusCode, zh: &str, en: &str) -> Response {
@@ -210,74 +158,8 @@ fn error(status: StatusCode, zh: &str, en: &str) -> Response {
         .into_response()
 }
 
-/// Every answer: the security headers, and no caching unless the handler said otherwise.
-async fn secure_headers(request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    headers
-        .entry(header::CACHE_CONTROL)
-        .or_insert(HeaderValue::from_static("no-store"));
-    response
-}
-
 async fn not_found() -> Response {
     error(StatusCode::NOT_FOUND, "没有这个页面", "not found")
-}
-
-/// True for a `Host` header that may reach the console: an IP address (the bound one, or any
-/// when bound to all addresses; loopback always), a localhost name, or a configured name. A
-/// name a foreign site controls (DNS rebinding) is none of these.
-pub fn host_allowed(host: &str, bound: SocketAddr, names: &[String]) -> bool {
-    let name = match host.rsplit_once(':') {
-        // `[::1]:8750`, `127.0.0.1:8750`, `name:8750`; a bare IPv6 address has more colons.
-        Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) && !h.ends_with(':') => h,
-        _ => host,
-    };
-    let name = name.trim_start_matches('[').trim_end_matches(']');
-    if let Ok(ip) = name.parse::<IpAddr>() {
-        return ip.is_loopback() || bound.ip().is_unspecified() || ip == bound.ip();
-    }
-    let name = name.trim_end_matches('.').to_ascii_lowercase();
-    name == "localhost"
-        || name.ends_with(".localhost")
-        || names.iter().any(|n| n.eq_ignore_ascii_case(&name))
-}
-
-fn same_token(given: Option<&str>, token: &str) -> bool {
-    use subtle::ConstantTimeEq;
-    given.is_some_and(|g| bool::from(g.as_bytes().ct_eq(token.as_bytes())))
-}
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-}
-
-fn cookie_token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == TOKEN_COOKIE)
-        .map(|(_, v)| v.to_string())
 }
 
 /// Host, token (when listening beyond loopback) and CSRF checks, before any handler.
@@ -294,7 +176,7 @@ async fn guard(AxumState(console): AxumState<Shared>, request: Request, next: Ne
     let post = request.method() == axum::http::Method::POST;
     if let Some(token) = &console.token {
         let from_query = !post && same_token(query_token(request.uri()).as_deref(), token);
-        let from_cookie = same_token(cookie_token(headers).as_deref(), token);
+        let from_cookie = same_token(cookie_value(headers, TOKEN_COOKIE).as_deref(), token);
         let from_header = same_token(bearer(headers), token);
         if !from_query && !from_cookie && !from_header {
             return error(
@@ -338,17 +220,6 @@ async fn guard(AxumState(console): AxumState<Shared>, request: Request, next: Ne
         }
     }
     next.run(request).await
-}
-
-/// The `token` query parameter, if any.
-fn query_token(uri: &axum::http::Uri) -> Option<String> {
-    #[derive(Deserialize)]
-    struct TokenQuery {
-        token: Option<String>,
-    }
-    Query::<TokenQuery>::try_from_uri(uri)
-        .ok()
-        .and_then(|q| q.0.token)
 }
 
 async fn page(AxumState(console): AxumState<Shared>) -> Html<String> {
