@@ -49,6 +49,9 @@ pub struct Config {
     pub camera: CameraSection,
     #[serde(default)]
     pub console: ConsoleSection,
+    /// The coordinator's office this kit reports to (`rollcall sync`); none: the kit is alone.
+    #[serde(default)]
+    pub office: OfficeSection,
 }
 
 fn default_profile() -> String {
@@ -115,6 +118,38 @@ pub struct ConsoleSection {
     /// e.g. the laptop's name on the school's network. Any other name is refused (DNS
     /// rebinding).
     pub hosts: Vec<String>,
+}
+
+/// Where the kit reports (docs/operator-guide.md, 多个小组).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OfficeSection {
+    /// The office's address, e.g. `https://office.example:8743`; none: no sync.
+    pub url: Option<String>,
+    /// This kit's token (`rollcall office token add`), or
+    pub token: Option<String>,
+    /// a file holding it (kept out of the config file).
+    pub token_file: Option<PathBuf>,
+    /// The office's certificate (PEM) when it is self-signed (`rollcall office cert`); default:
+    /// the system's certificate authorities.
+    pub ca: Option<PathBuf>,
+    /// Seconds between syncs while the daemon runs.
+    pub interval_s: u64,
+    /// Upload each pack (zip) too, not only its checksum.
+    pub upload_packs: bool,
+}
+
+impl Default for OfficeSection {
+    fn default() -> Self {
+        OfficeSection {
+            url: None,
+            token: None,
+            token_file: None,
+            ca: None,
+            interval_s: 30,
+            upload_packs: false,
+        }
+    }
 }
 
 impl Default for ConsoleSection {
@@ -381,48 +416,17 @@ pub fn check(config: &Config) -> Vec<Finding> {
             format!("{listen} is in use (is rollcall running?)"),
         );
     }
+
+    if let Some(url) = &config.office.url {
+        match crate::sync::Office::from_config(&config.office) {
+            Ok(_) => finding(
+                true,
+                "office",
+                format!("向办公室 {url} 报送（每 {} 秒）", config.office.interval_s),
+                format!("reports to the office at {url} (every {} s)", config.office.interval_s),
+            ),
+            Err(e) => finding(false, "office", e.in_lang(bilingual::Lang::Zh), e.in_lang(bilingual::Lang::En)),
+        }
+    }
     out
-}
-
-/// Whether a file can be created in `dir`.
-fn tempfile_probe(dir: &Path) -> bool {
-    let probe = dir.join(format!(".rollcall-probe-{}", std::process::id()));
-    let ok = std::fs::write(&probe, b"").is_ok();
-    let _ = std::fs::remove_file(&probe);
-    ok
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_example_parses_and_sets_every_section() {
-        let c = parse(EXAMPLE).unwrap();
-        assert_eq!(c.profile, "358x441");
-        assert_eq!(c.console.listen.port(), 8750);
-        assert_eq!(c.camera.source, SourceName::Camera);
-    }
-
-    #[test]
-    fn an_unknown_key_is_an_error_naming_its_line() {
-        let e = parse("data = \"/tmp/x\"\n\n[camera]\nsorce = \"demo\"\n").unwrap_err();
-        let text = e;
-        assert!(text.contains("line 4"), "{text}");
-        assert!(text.contains("sorce"), "{text}");
-    }
-
-    #[test]
-    fn a_short_token_is_refused() {
-        let e = parse("data = \"/tmp/x\"\n[console]\ntoken = \"abc\"\n").unwrap_err();
-        assert!(e.contains("16"), "{e}");
-        let c = parse("data = \"/tmp/x\"\n[console]\ntoken = \"abcdefgh12345678\"\n").unwrap();
-        assert_eq!(c.console.token.as_deref(), Some("abcdefgh12345678"));
-    }
-
-    #[test]
-    fn a_wrong_type_names_its_line() {
-        let e = parse("data = \"/tmp/x\"\nshot_limit = \"four\"\n").unwrap_err();
-        assert!(e.contains("line 2"), "{e}");
-    }
 }

@@ -11,7 +11,7 @@ use export::pack::{Entry, Names};
 use export::plan::{Plan, Progress, Submission};
 use export::verify::{Defect, Expected, Facts, Found};
 use serde::Serialize;
-use session::{Event, Layout, State};
+use session::{Layout, State};
 
 use crate::{Error, Result};
 
@@ -288,7 +288,7 @@ fn append_ledger(data: &Path, entry: &Submission) -> Result<()> {
         .map_err(|e| Error::write(&path, e))
 }
 
-fn read_ledger(data: &Path) -> Result<Vec<Submission>> {
+pub fn read_ledger(data: &Path) -> Result<Vec<Submission>> {
     let path = ledger_path(data);
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
@@ -314,30 +314,14 @@ fn read_ledger(data: &Path) -> Result<Vec<Submission>> {
 
 /// Shooting days and the completion day of a school, from its journal.
 fn progress(school: &School, content_hash: Option<String>) -> Result<Progress> {
-    let mut shooting_days = BTreeSet::new();
-    let mut last_photo_day = None;
+    let mut days = session::status::Days::default();
     for line in journal_lines(&school.journal)? {
-        let Some(day) = line.day() else { continue };
-        match line.event {
-            Event::FrameArrived { .. } => {
-                shooting_days.insert(day);
-                last_photo_day = Some(day);
-            }
-            Event::Processed { .. }
-            | Event::AcceptedAnyway { .. }
-            | Event::TakeChosen { .. }
-            | Event::Reassigned { .. }
-            | Event::PhotoNeeded { .. } => {
-                last_photo_day = Some(day);
-            }
-            _ => {}
-        }
+        days.add(&line);
     }
-    let complete = session::status::status(&school.state).make_up.is_empty();
     Ok(Progress {
         school: school.name.clone(),
-        shooting_days,
-        completed_on: if complete { last_photo_day } else { None },
+        completed_on: days.completed_on(&school.state),
+        shooting_days: days.shooting,
         content_hash,
     })
 }

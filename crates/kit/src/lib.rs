@@ -12,6 +12,8 @@
 //! - [`report`]: the session's notices and progress in sentences.
 //! - [`export`]: verify, pack, plan and print over the data folder.
 //! - [`demo`]: the bundled demo frames and roster.
+//! - [`sync`]: reporting to the coordinator's office (`rollcall sync`, the daemon's background
+//!   sync): journal lines, the submission ledger, packs and status, idempotent and resumable.
 //!
 //! Blocking work (libgphoto2, file walks, fsync) never runs on the runtime's workers: it is on
 //! `spawn_blocking`, the gphoto2 crate's worker thread, or the session's own thread.
@@ -26,6 +28,7 @@ pub mod inputs;
 pub mod report;
 pub mod source;
 pub mod supervisor;
+pub mod sync;
 
 use std::path::Path;
 

@@ -210,6 +210,7 @@ async fn supervise(
         shutdown.child_token(),
     )?;
     tracing::info!(url = %console.address(), "console / 控制台 (rollcall console url shows the link with the token)");
+    let school = engine.state().school.clone();
     let summary = Arc::new(Mutex::new(Summary {
         camera: "相机：正在连接".into(),
         session: crate::report::summary(&engine),
@@ -248,6 +249,7 @@ async fn supervise(
             })?
     };
 
+    let syncing = start_sync(config, &school, shutdown.child_token());
     manager.report(&Report::Ready);
     let watchdog = manager.watchdog();
     // Ping at a third of the watchdog's period; look at the state every second anyway.
@@ -301,6 +303,11 @@ async fn supervise(
     };
     manager.report(&Report::Stopping);
     tracing::info!("stopping: releasing the camera, finishing the frames in flight");
+    if let Some(task) = syncing {
+        // A sync in progress finishes on its own thread (bounded by its timeouts); the next
+        // start resumes from what the office has.
+        task.abort();
+    }
     // Open pages lose their event streams now; their next request finds the console gone.
     console.stop().await;
     let rest = if source.task.is_finished() {
@@ -322,6 +329,58 @@ async fn supervise(
     outcome?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Syncs to the office every `[office] interval_s` on a blocking thread, until `stop`. Never
+/// holds anything the photo day needs: it reads the journals' whole lines and the ledger.
+/// A failure is logged once per streak (the office unreachable all day is one warning).
+fn start_sync(
+    config: &Config,
+    school: &str,
+    stop: CancellationToken,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let office = match crate::sync::Office::from_config(&config.office) {
+        Ok(Some(o)) => Arc::new(o),
+        Ok(None) => return None,
+        Err(e) => {
+            tracing::error!(error = %e, "office: not syncing ([office] in the configuration)");
+            return None;
+        }
+    };
+    let data = config.data.clone();
+    let school = school.to_string();
+    let period = Duration::from_secs(config.office.interval_s.max(1));
+    Some(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut failing = false;
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => break,
+                _ = tick.tick() => {}
+            }
+            let (o, d, s) = (Arc::clone(&office), data.clone(), school.clone());
+            match tokio::task::spawn_blocking(move || o.sync(&d, Some(&s))).await {
+                Ok(Ok(synced)) => {
+                    if failing || synced.lines + synced.submissions > 0 {
+                        tracing::info!(
+                            lines = synced.lines,
+                            submissions = synced.submissions,
+                            packs = synced.packs,
+                            "office: synced"
+                        );
+                    }
+                    failing = false;
+                }
+                Ok(Err(e)) if !failing => {
+                    tracing::warn!(error = %e, "office: sync failed; the kit works on and retries");
+                    failing = true;
+                }
+                Ok(Err(e)) => tracing::debug!(error = %e, "office: sync failed again"),
+                Err(e) => tracing::error!(error = %e, "office: the sync task failed"),
+            }
+        }
+    }))
 }
 
 fn log_event(event: &Event) {

@@ -20,10 +20,14 @@ pub struct DaemonArgs {
 pub fn run(args: DaemonArgs) -> Result<ExitCode> {
     let config = config::load(&args.config)?;
     let runtime = crate::runtime()?;
-    runtime.block_on(async {
+    let result = runtime.block_on(async {
         let shutdown = CancellationToken::new();
         supervisor::cancel_on_signals(shutdown.clone())?;
         supervisor::run(&config, &Systemd, shutdown).await
-    })?;
+    });
+    // An office sync still waiting on the network must not hold the exit (the next start
+    // resumes it); everything of the photo day has been joined by now.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    result?;
     Ok(ExitCode::SUCCESS)
 }

@@ -186,6 +186,7 @@ pub fn run(a: DemoArgs) -> Result<ExitCode> {
             sounds: true,
             ..Default::default()
         },
+        office: kit::config::OfficeSection::default(),
     };
     let config = toml::to_string(&config).context("cannot write the demo's configuration")?;
     let config_path = data.join("rollcall.toml");

@@ -9,6 +9,7 @@ mod demo;
 mod export_cmd;
 mod faces_cmd;
 mod logging;
+mod office_cmd;
 mod photo_cmd;
 mod photo_debug;
 mod roster_cmd;
@@ -171,6 +172,25 @@ enum Command {
     #[command(subcommand)]
     Faces(faces_cmd::FacesCommand),
 
+    /// The coordinator's office: many kits, one view of the city (办公室).
+    ///
+    /// `office serve` runs the service over PostgreSQL; kits report to it with `rollcall sync`
+    /// (and the daemon by itself when `[office]` is configured). Start: `office cert`, `office
+    /// serve`, then `office token add` for each kit and coordinator.
+    ///
+    /// Example: rollcall office status --db postgres://rollcall@localhost/office
+    #[command(subcommand)]
+    Office(office_cmd::OfficeCommand),
+
+    /// Report this kit's sessions to the office now (同步到办公室).
+    ///
+    /// Sends what the office lacks: journal lines (no photos, no face data), the submission
+    /// ledger, the status; resumes where a cut-off sync stopped. The daemon does this by
+    /// itself every `[office] interval_s`.
+    ///
+    /// Example: rollcall sync --config /etc/rollcall/rollcall.toml
+    Sync(office_cmd::SyncArgs),
+
     /// Printable pages: class lists, the make-up list, 信息采集表 (打印).
     ///
     /// Example: rollcall print ~/rollcall make-up --out 补拍名单.html
@@ -179,7 +199,13 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    logging::init(cli.verbose, matches!(cli.command, Command::Daemon(_)));
+    logging::init(
+        cli.verbose,
+        matches!(
+            cli.command,
+            Command::Daemon(_) | Command::Office(office_cmd::OfficeCommand::Serve(_))
+        ),
+    );
     let lang = roster::Lang::from(cli.lang);
     let _ = LANG.set(lang);
     let result = match cli.command {
@@ -199,6 +225,8 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args),
         Command::Config(cmd) => config_cmd::run(cmd),
         Command::Faces(cmd) => faces_cmd::run(cmd),
+        Command::Office(cmd) => office_cmd::run(cmd),
+        Command::Sync(args) => office_cmd::sync(args),
     };
     match result {
         Ok(code) => code,

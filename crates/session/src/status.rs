@@ -104,3 +104,37 @@ pub fn status(state: &State) -> Status {
         removed_with_takes,
     }
 }
+
+/// When a school was photographed, as its journal says: the days frames arrived, and the last
+/// day anything changed a student's photo. What the submission schedule needs (the kit's `plan`
+/// and the office's both read it from here).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Days {
+    pub shooting: std::collections::BTreeSet<chrono::NaiveDate>,
+    pub last_photo: Option<chrono::NaiveDate>,
+}
+
+impl Days {
+    /// Adds one line (in journal order).
+    pub fn add(&mut self, line: &crate::Line) {
+        use crate::Event;
+        let Some(day) = line.day() else { return };
+        match line.event {
+            Event::FrameArrived { .. } => {
+                self.shooting.insert(day);
+                self.last_photo = Some(day);
+            }
+            Event::Processed { .. }
+            | Event::AcceptedAnyway { .. }
+            | Event::TakeChosen { .. }
+            | Event::Reassigned { .. }
+            | Event::PhotoNeeded { .. } => self.last_photo = Some(day),
+            _ => {}
+        }
+    }
+
+    /// The day the school was complete (nobody left on the make-up list), if it is.
+    pub fn completed_on(&self, state: &State) -> Option<chrono::NaiveDate> {
+        status(state).make_up.is_empty().then_some(self.last_photo).flatten()
+    }
+}

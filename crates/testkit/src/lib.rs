@@ -8,6 +8,8 @@
 //! - [`id`], [`with_check_digit`]: valid 18-character ID numbers, computed independently of the
 //!   roster crate.
 //! - [`repo`], [`shared_fixtures`], [`pd_frames`]: where test data lives.
+//! - [`Postgres`]: a throw-away PostgreSQL cluster (initdb + pg_ctl in a temporary folder, a
+//!   unix socket only), run as `nobody` when the tests run as root (postgres refuses root).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
@@ -153,6 +155,136 @@ impl Drop for Tmpfs {
                 .arg(self.dir.path())
                 .status();
         }
+    }
+}
+
+/// A throw-away PostgreSQL server for one test: its own cluster in a temporary folder,
+/// listening on a unix socket only (no port is opened), `fsync` off. Stopped and removed when
+/// dropped. Needs the distribution's PostgreSQL (`scripts/setup` installs it).
+#[derive(Debug)]
+pub struct Postgres {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    /// As whom the server runs (`nobody` under root).
+    uid: Option<(u32, u32)>,
+}
+
+impl Postgres {
+    /// The folder of `initdb` and `pg_ctl`: PATH first, then Debian's /usr/lib/postgresql/N/bin
+    /// (the newest).
+    fn bin() -> Option<PathBuf> {
+        if let Ok(path) = std::env::var("PATH") {
+            for d in std::env::split_paths(&path) {
+                if d.join("initdb").is_file() && d.join("pg_ctl").is_file() {
+                    return Some(d);
+                }
+            }
+        }
+        let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .flatten()
+            .filter_map(|e| {
+                let v = e.file_name().to_str()?.parse::<u32>().ok()?;
+                let bin = e.path().join("bin");
+                bin.join("initdb").is_file().then_some((v, bin))
+            })
+            .collect();
+        found.sort();
+        found.pop().map(|(_, b)| b)
+    }
+
+    fn command(&self, program: &str) -> Command {
+        use std::os::unix::process::CommandExt;
+        let mut c = Command::new(self.bin.join(program));
+        if let Some((uid, gid)) = self.uid {
+            c.uid(uid).gid(gid);
+        }
+        c.env_remove("PGDATA").env("LC_ALL", "C.UTF-8");
+        c
+    }
+
+    /// Starts a new cluster; `None` (after [`require`]) when PostgreSQL is not installed.
+    pub fn start() -> Option<Postgres> {
+        let bin = Postgres::bin();
+        if !require(bin.is_some(), "PostgreSQL (initdb, pg_ctl) is not installed: run scripts/setup") {
+            return None;
+        }
+        let bin = bin.unwrap();
+        let dir = tempfile::Builder::new().prefix("rollcall-pg").tempdir().unwrap();
+        let uid = nix::unistd::geteuid().is_root().then(|| {
+            let nobody = nix::unistd::User::from_name("nobody").unwrap().expect("user nobody");
+            (nobody.uid.as_raw(), nobody.gid.as_raw())
+        });
+        if let Some((u, g)) = uid {
+            std::os::unix::fs::chown(dir.path(), Some(u), Some(g)).unwrap();
+        }
+        let pg = Postgres { dir, bin, uid };
+        let out = pg
+            .command("initdb")
+            .arg("-D")
+            .arg(pg.data())
+            .args(["-U", "rollcall", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "initdb: {}", String::from_utf8_lossy(&out.stderr));
+        pg.pg_ctl_start();
+        Some(pg)
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn pg_ctl_start(&self) {
+        let options = format!(
+            "-k {} -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+            self.dir.path().display()
+        );
+        let out = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(self.data())
+            .args(["-w", "-t", "60", "-o", &options, "-l"])
+            .arg(self.dir.path().join("log"))
+            .arg("start")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "pg_ctl start: {}{}",
+            String::from_utf8_lossy(&out.stderr),
+            std::fs::read_to_string(self.dir.path().join("log")).unwrap_or_default()
+        );
+    }
+
+    /// The connection string of database `postgres` (tokio-postgres's key=value form).
+    pub fn url(&self) -> String {
+        format!("host={} user=rollcall dbname=postgres", self.dir.path().display())
+    }
+
+    /// Stops the server (fast mode); [`Postgres::restart`] starts it again.
+    pub fn stop(&self) {
+        let _ = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(self.data())
+            .args(["-m", "fast", "-w", "stop"])
+            .output();
+    }
+
+    pub fn restart(&self) {
+        self.pg_ctl_start();
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(self.data())
+            .args(["-m", "immediate", "-w", "stop"])
+            .output();
     }
 }
 

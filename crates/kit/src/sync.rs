@@ -1,0 +1,397 @@
+//! Reporting to the office: `rollcall sync DATA` and the daemon's background sync.
+//!
+//! One sync asks the office what it has ([`office::wire::Cursor`]), then sends what it lacks:
+//! each school's journal lines after the office's last one (redacted: face descriptors stay
+//! here; whole lines only, a line being written is left for next time), the submission ledger,
+//! optionally the packs, and the kit's status. Every step is idempotent and resumable: a sync
+//! cut off anywhere is finished by the next one. Nothing here blocks the photo day: the daemon
+//! runs it on a blocking thread beside the session, and a failure is a log line.
+//!
+//! Photos, originals and face descriptors never leave the kit; packs only when configured.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bilingual::Text;
+use office::wire::{Accepted, Cursor, KitStatus, Lines, MAX_LINES, Refusal, SHA256_HEADER};
+use serde::Serialize;
+use session::{Layout, Line};
+
+use crate::config::OfficeSection;
+use crate::{Error, Result};
+
+/// Lines per request: a day of one school in one or two requests, small enough to retry.
+const BATCH: usize = 2_000;
+const _: () = assert!(BATCH <= MAX_LINES);
+
+/// What one sync did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Synced {
+    /// The kit's name at the office.
+    pub kit: String,
+    /// Per school: lines sent now, and the office's last line after.
+    pub schools: Vec<SchoolSynced>,
+    pub lines: u64,
+    pub submissions: u64,
+    pub packs: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SchoolSynced {
+    pub school: String,
+    pub sent: u64,
+    pub through: u64,
+}
+
+/// The office as this kit reaches it.
+#[derive(Debug)]
+pub struct Office {
+    url: String,
+    token: String,
+    agent: ureq::Agent,
+    upload_packs: bool,
+}
+
+fn refused(zh: String, en: String) -> Error {
+    Error::Refused(Text::new(zh, en))
+}
+
+impl Office {
+    /// From the `[office]` section; `None` when no office is configured.
+    pub fn from_config(section: &OfficeSection) -> Result<Option<Office>> {
+        let Some(url) = &section.url else {
+            return Ok(None);
+        };
+        if !url.starts_with("https://") && !is_loopback_url(url) {
+            return Err(refused(
+                format!("办公室地址 {url} 必须以 https:// 开头（令牌不能明文传输；只有本机的办公室可用 http://）"),
+                format!("the office address {url} must start with https:// (the token must not travel in clear; only an office on this machine may use http://)"),
+            ));
+        }
+        let token = match (&section.token, &section.token_file) {
+            (Some(t), _) => t.trim().to_string(),
+            (None, Some(path)) => std::fs::read_to_string(path)
+                .map_err(|e| Error::read(path, e))?
+                .trim()
+                .to_string(),
+            (None, None) => {
+                return Err(refused(
+                    "配置 [office] 缺少 token 或 token_file（令牌由办公室用 rollcall office token add 生成）".into(),
+                    "[office] needs token or token_file (the office makes one with `rollcall office token add`)".into(),
+                ));
+            }
+        };
+        let mut tls = ureq::tls::TlsConfig::builder();
+        if let Some(ca) = &section.ca {
+            let pem = std::fs::read(ca).map_err(|e| Error::read(ca, e))?;
+            let certs = ureq::tls::parse_pem(&pem)
+                .filter_map(|item| match item {
+                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                    _ => None,
+                })
+                .collect::<Vec<_>>();
+            if certs.is_empty() {
+                return Err(Error::invalid(
+                    Text::new(
+                        format!("办公室证书 {}", ca.display()),
+                        format!("office certificate {}", ca.display()),
+                    ),
+                    "no PEM certificate in it",
+                ));
+            }
+            tls = tls.root_certs(ureq::tls::RootCerts::Specific(Arc::new(certs)));
+        }
+        let agent = ureq::Agent::config_builder()
+            .tls_config(tls.build())
+            .timeout_connect(Some(Duration::from_secs(5)))
+            .timeout_global(Some(Duration::from_secs(120)))
+            .http_status_as_error(false)
+            .build()
+            .new_agent();
+        Ok(Some(Office {
+            url: url.trim_end_matches('/').to_string(),
+            token,
+            agent,
+            upload_packs: section.upload_packs,
+        }))
+    }
+
+    fn unreachable(&self, e: impl std::fmt::Display) -> Error {
+        refused(
+            format!("无法连接办公室 {}：{e}（数据都保存在本机，连上后再同步即可）", self.url),
+            format!("cannot reach the office at {}: {e} (everything is kept here; sync again when connected)", self.url),
+        )
+    }
+
+    /// Reads an answer: the body as `T`, or the office's refusal.
+    fn answer<T: serde::de::DeserializeOwned>(
+        &self,
+        response: std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> std::result::Result<T, Failure> {
+        let mut response = response.map_err(|e| Failure::Error(self.unreachable(e)))?;
+        let ok = response.status().is_success();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(64 * 1024 * 1024)
+            .read_to_string()
+            .map_err(|e| Failure::Error(self.unreachable(e)))?;
+        if ok {
+            return serde_json::from_str(&body)
+                .map_err(|e| Failure::Error(self.unreachable(format!("unreadable answer: {e}"))));
+        }
+        match serde_json::from_str::<Refusal>(&body) {
+            Ok(r) => Err(Failure::Refused(r)),
+            Err(_) => Err(Failure::Error(self.unreachable(format!(
+                "HTTP {}",
+                response.status()
+            )))),
+        }
+    }
+
+    fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> std::result::Result<T, Failure> {
+        let r = self
+            .agent
+            .get(format!("{}{path}", self.url))
+            .header("authorization", format!("Bearer {}", self.token))
+            .call();
+        self.answer(r)
+    }
+
+    fn post<B: Serialize, T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> std::result::Result<T, Failure> {
+        let r = self
+            .agent
+            .post(format!("{}{path}", self.url))
+            .header("authorization", format!("Bearer {}", self.token))
+            .send_json(body);
+        self.answer(r)
+    }
+
+    /// One sync of the data folder.
+    pub fn sync(&self, data: &Path, school_now: Option<&str>) -> Result<Synced> {
+        let cursor: Cursor = self.get("/api/kit/cursor").map_err(Failure::into_error)?;
+        let mut synced = Synced {
+            kit: cursor.kit.clone(),
+            ..Synced::default()
+        };
+        let layout = Layout::new(data);
+        for dir in layout.schools().map_err(|e| Error::read(&layout.sessions(), e))? {
+            let lines = whole_lines(&layout.journal(&dir))?;
+            let Some(school) = lines.iter().find_map(|l| match &l.event {
+                session::Event::Opened { school, .. } => Some(school.clone()),
+                _ => None,
+            }) else {
+                continue;
+            };
+            let mut through = cursor.schools.get(&school).copied().unwrap_or(0);
+            let mut sent = 0;
+            let mut gaps = 0;
+            loop {
+                let next: Vec<Line> = lines
+                    .iter()
+                    .filter(|l| l.seq > through)
+                    .take(BATCH)
+                    .map(Line::redacted)
+                    .collect();
+                if next.is_empty() {
+                    break;
+                }
+                let n = next.len() as u64;
+                let batch = Lines {
+                    school: school.clone(),
+                    lines: next,
+                };
+                match self.post::<_, Accepted>("/api/kit/lines", &batch) {
+                    Ok(a) => {
+                        sent += a.through.saturating_sub(through).min(n);
+                        through = a.through;
+                    }
+                    // The office has less (or more) than the cursor said: go on from its word.
+                    Err(Failure::Refused(Refusal::Gap { through: t, .. })) if gaps < 3 => {
+                        gaps += 1;
+                        through = t;
+                    }
+                    Err(f) => {
+                        synced.lines += sent;
+                        return Err(f.into_error_for(&school));
+                    }
+                }
+            }
+            synced.lines += sent;
+            synced.schools.push(SchoolSynced {
+                school,
+                sent,
+                through,
+            });
+        }
+
+        let known: BTreeSet<&str> = cursor.submissions.iter().map(String::as_str).collect();
+        let ledger = crate::export::read_ledger(data)?;
+        let new: Vec<&export::plan::Submission> = ledger
+            .iter()
+            .filter(|s| !known.contains(s.sha256.as_str()))
+            .collect();
+        if !new.is_empty() {
+            let a: Accepted = self
+                .post("/api/kit/submissions", &new)
+                .map_err(Failure::into_error)?;
+            synced.submissions = a.through;
+        }
+        if self.upload_packs {
+            let have: BTreeSet<&str> = cursor.packs.iter().map(String::as_str).collect();
+            for s in ledger.iter().filter(|s| !have.contains(s.sha256.as_str())) {
+                let path = PathBuf::from(&s.zip);
+                let bytes = match std::fs::read(&path) {
+                    Ok(b) => b,
+                    // A zip moved away (handed over on a USB stick): its checksum was sent.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(Error::read(&path, e)),
+                };
+                let r = self
+                    .agent
+                    .post(format!("{}/api/kit/pack", self.url))
+                    .header("authorization", format!("Bearer {}", self.token))
+                    .header(SHA256_HEADER, &s.sha256)
+                    .header("content-type", "application/zip")
+                    .send(&bytes[..]);
+                let _: Accepted = self.answer(r).map_err(Failure::into_error)?;
+                synced.packs += 1;
+            }
+        }
+        let status = KitStatus {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            at: Some(chrono::Utc::now()),
+            school: school_now.map(str::to_string),
+            free_bytes: durable::free_space(data).ok(),
+        };
+        let _: Accepted = self
+            .post("/api/kit/status", &status)
+            .map_err(Failure::into_error)?;
+        Ok(synced)
+    }
+}
+
+/// A request that did not go through.
+#[derive(Debug)]
+enum Failure {
+    Error(Error),
+    Refused(Refusal),
+}
+
+impl Failure {
+    fn into_error(self) -> Error {
+        match self {
+            Failure::Error(e) => e,
+            Failure::Refused(r) => refusal_error(&r),
+        }
+    }
+
+    fn into_error_for(self, school: &str) -> Error {
+        match self {
+            Failure::Refused(Refusal::Invalid { zh, en }) => refused(
+                format!("办公室不接受「{school}」的日志：{zh}"),
+                format!("the office refuses {school:?}'s journal: {en}"),
+            ),
+            other => other.into_error(),
+        }
+    }
+}
+
+fn refusal_error(r: &Refusal) -> Error {
+    match r {
+        Refusal::Gap { school, through } => refused(
+            format!("办公室的「{school}」日志与本机不一致（只到第 {through} 行）：请再同步一次"),
+            format!("the office's journal of {school:?} does not follow this kit's (up to line {through}): sync again"),
+        ),
+        Refusal::Unauthorized { zh, en } => refused(
+            format!("{zh}：请检查配置 [office] 的令牌"),
+            format!("{en}: check the token in [office]"),
+        ),
+        Refusal::Invalid { zh, en }
+        | Refusal::Forbidden { zh, en }
+        | Refusal::Unavailable { zh, en } => refused(zh.clone(), en.clone()),
+    }
+}
+
+/// The journal's whole lines (a line still being written is left for the next sync).
+fn whole_lines(path: &Path) -> Result<Vec<Line>> {
+    let bytes = std::fs::read(path).map_err(|e| Error::read(path, e))?;
+    let end = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    bytes[..end]
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .enumerate()
+        .map(|(i, l)| {
+            serde_json::from_slice(l).map_err(|e| {
+                Error::invalid(
+                    Text::new(
+                        format!("{} 第 {} 行", path.display(), i + 1),
+                        format!("{} line {}", path.display(), i + 1),
+                    ),
+                    e,
+                )
+            })
+        })
+        .collect()
+}
+
+/// `http://127.0.0.1…`, `http://localhost…`, `http://[::1]…`: the office on this machine.
+fn is_loopback_url(url: &str) -> bool {
+    let rest = url.strip_prefix("http://").unwrap_or_default();
+    let host = rest.split(['/', '?']).next().unwrap_or_default();
+    let host = match host.rsplit_once(':') {
+        Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) => h,
+        _ => host,
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Whether a file can be created in `dir`.
+fn tempfile_probe(dir: &Path) -> bool {
+    let probe = dir.join(format!(".rollcall-probe-{}", std::process::id()));
+    let ok = std::fs::write(&probe, b"").is_ok();
+    let _ = std::fs::remove_file(&probe);
+    ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_parses_and_sets_every_section() {
+        let c = parse(EXAMPLE).unwrap();
+        assert_eq!(c.profile, "358x441");
+        assert_eq!(c.console.listen.port(), 8750);
+        assert_eq!(c.camera.source, SourceName::Camera);
+    }
+
+    #[test]
+    fn an_unknown_key_is_an_error_naming_its_line() {
+        let e = parse("data = \"/tmp/x\"\n\n[camera]\nsorce = \"demo\"\n").unwrap_err();
+        let text = e;
+        assert!(text.contains("line 4"), "{text}");
+        assert!(text.contains("sorce"), "{text}");
+    }
+
+    #[test]
+    fn a_short_token_is_refused() {
+        let e = parse("data = \"/tmp/x\"\n[console]\ntoken = \"abc\"\n").unwrap_err();
+        assert!(e.contains("16"), "{e}");
+        let c = parse("data = \"/tmp/x\"\n[console]\ntoken = \"abcdefgh12345678\"\n").unwrap();
+        assert_eq!(c.console.token.as_deref(), Some("abcdefgh12345678"));
+    }
+
+    #[test]
+    fn a_wrong_type_names_its_line() {
+        let e = parse("data = \"/tmp/x\"\nshot_limit = \"four\"\n").unwrap_err();
+        assert!(e.contains("line 2"), "{e}");
+    }
+}

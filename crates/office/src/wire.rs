@@ -1,0 +1,224 @@
+//! The office's wire format: what kits send and what the office answers, and the city view
+//! the coordinator's page and `rollcall office status --json` read. One definition, serde on
+//! both ends (the server here, the kit's client in `kit::sync`, the tests).
+//!
+//! The kit's protocol, all with `Authorization: Bearer <kit token>`:
+//!
+//! ```text
+//! GET  /api/kit/cursor        -> Cursor           what the office already holds of this kit
+//! POST /api/kit/lines         Lines -> Accepted   one school's next journal lines, in order
+//! POST /api/kit/submissions   Vec<Submission> -> Accepted (through = how many were new)
+//! POST /api/kit/status        KitStatus -> Accepted
+//! POST /api/kit/pack          zip bytes, header x-rollcall-sha256 -> Accepted
+//! ```
+//!
+//! Idempotent: the key of a line is (kit, school, seq); a line the office has is skipped, a gap
+//! is refused with the office's cursor ([`Refusal::Gap`]) so the kit resends from there.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The most lines one request may carry (a day of a busy kit is ~5,000).
+pub const MAX_LINES: usize = 5_000;
+
+/// The header carrying an uploaded pack's SHA-256 (hex).
+pub const SHA256_HEADER: &str = "x-rollcall-sha256";
+
+/// What the office holds of the asking kit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    /// The kit's name as the office knows it.
+    pub kit: String,
+    /// Per school: the last journal line the office has (0: none).
+    pub schools: BTreeMap<String, u64>,
+    /// SHA-256 of every submission (zip) the office has in the kit's ledger.
+    pub submissions: Vec<String>,
+    /// SHA-256 of every pack uploaded.
+    pub packs: Vec<String>,
+}
+
+/// One school's next journal lines. Redacted (`session::Line::redacted`): the office refuses a
+/// line that carries a face descriptor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lines {
+    pub school: String,
+    pub lines: Vec<session::Line>,
+}
+
+/// The office took a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Accepted {
+    /// Lines: the last line the office now has for the school. Submissions: how many were
+    /// new. Status and packs: 1.
+    pub through: u64,
+}
+
+/// Why the office did not take a request (the body of every 4xx/5xx answer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "refusal", rename_all = "snake_case")]
+pub enum Refusal {
+    /// The lines do not follow what the office has: resend from `through + 1`.
+    Gap { school: String, through: u64 },
+    /// A line the journal of this school would not accept (the office replays every line with
+    /// the kit's own state machine before keeping it).
+    Invalid { zh: String, en: String },
+    /// No token, an unknown token, or a revoked one.
+    Unauthorized { zh: String, en: String },
+    /// The request is not allowed for this token (a kit reading the city, a coordinator
+    /// sending lines), or from this host.
+    Forbidden { zh: String, en: String },
+    /// The database is not reachable or failed; try again later.
+    Unavailable { zh: String, en: String },
+}
+
+/// What a kit says of itself on each sync.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KitStatus {
+    /// rollcall's version on the kit.
+    pub version: String,
+    /// When the kit made this snapshot.
+    pub at: Option<DateTime<Utc>>,
+    /// The school being photographed now, if any.
+    pub school: Option<String>,
+    /// Free space under the data folder, bytes.
+    pub free_bytes: Option<u64>,
+}
+
+/// The coordinator's view of the city: `GET /api/city`, `rollcall office status --json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct City {
+    pub at: DateTime<Utc>,
+    pub teams: Vec<Team>,
+    pub schools: Vec<SchoolRow>,
+    /// The same ID number on more than one school's roster, city-wide: each ID once.
+    pub duplicates: Vec<Duplicate>,
+    /// Roster rows whose ID number or name is still wrong (no file name can be made).
+    pub problems: Vec<Problem>,
+    /// What is due by the city's schedule, and what was submitted.
+    pub due: Vec<Due>,
+}
+
+/// Counts of students by where they stand.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub students: u64,
+    pub photographed: u64,
+    pub retake: u64,
+    pub absent: u64,
+    pub to_come: u64,
+    pub no_photo: u64,
+}
+
+impl Counts {
+    pub fn add(&mut self, other: &Counts) {
+        self.students += other.students;
+        self.photographed += other.photographed;
+        self.retake += other.retake;
+        self.absent += other.absent;
+        self.to_come += other.to_come;
+        self.no_photo += other.no_photo;
+    }
+}
+
+/// One team (工作小组) and its kits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Team {
+    pub team: String,
+    pub kits: Vec<KitRow>,
+    pub counts: Counts,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KitRow {
+    pub kit: String,
+    pub last_sync: Option<DateTime<Utc>>,
+    pub status: Option<KitStatus>,
+    pub schools: u64,
+    pub counts: Counts,
+    pub revoked: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SchoolRow {
+    pub school: String,
+    pub kit: String,
+    pub team: String,
+    pub counts: Counts,
+    /// Journal lines the office has.
+    pub lines: u64,
+    pub frames: u64,
+    /// The last line's time on the kit.
+    pub last_line_at: Option<DateTime<Utc>>,
+    pub synced_at: Option<DateTime<Utc>>,
+    /// Nobody left on the make-up list since this day.
+    pub completed_on: Option<NaiveDate>,
+    /// The last zip submitted (date), and whether it was complete.
+    pub submitted: Option<NaiveDate>,
+    pub submitted_complete: bool,
+}
+
+/// One student on a school's make-up list (补拍名单): `GET /api/school?kit=…&school=…`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MakeUp {
+    pub class: String,
+    pub row: u32,
+    pub name: String,
+    /// Masked.
+    pub id: String,
+    /// 待拍 / 需重拍 / 缺席 (`session::Standing`).
+    pub standing: session::Standing,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SchoolDetail {
+    pub school: String,
+    pub kit: String,
+    pub make_up: Vec<MakeUp>,
+}
+
+/// One ID number on several rosters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Duplicate {
+    /// Masked.
+    pub id: String,
+    pub places: Vec<Place>,
+}
+
+/// Where a student is on a roster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Place {
+    pub school: String,
+    pub kit: String,
+    pub class: String,
+    pub name: String,
+    pub standing: session::Standing,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    pub school: String,
+    pub kit: String,
+    pub class: String,
+    pub row: u32,
+    pub name: String,
+    /// The ID as written, masked.
+    pub id: String,
+}
+
+/// One submission due by the schedule (`export::plan`), city-wide.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Due {
+    pub due: NaiveDate,
+    /// `daily` or `weekly`.
+    pub kind: String,
+    pub covers: NaiveDate,
+    pub schools: Vec<DueSchool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DueSchool {
+    pub school: String,
+    pub submitted: bool,
+}
