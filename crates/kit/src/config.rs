@@ -430,3 +430,47 @@ pub fn check(config: &Config) -> Vec<Finding> {
     }
     out
 }
+
+
+/// Whether a file can be created in `dir`.
+fn tempfile_probe(dir: &Path) -> bool {
+    let probe = dir.join(format!(".rollcall-probe-{}", std::process::id()));
+    let ok = std::fs::write(&probe, b"").is_ok();
+    let _ = std::fs::remove_file(&probe);
+    ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_parses_and_sets_every_section() {
+        let c = parse(EXAMPLE).unwrap();
+        assert_eq!(c.profile, "358x441");
+        assert_eq!(c.console.listen.port(), 8750);
+        assert_eq!(c.camera.source, SourceName::Camera);
+    }
+
+    #[test]
+    fn an_unknown_key_is_an_error_naming_its_line() {
+        let e = parse("data = \"/tmp/x\"\n\n[camera]\nsorce = \"demo\"\n").unwrap_err();
+        let text = e;
+        assert!(text.contains("line 4"), "{text}");
+        assert!(text.contains("sorce"), "{text}");
+    }
+
+    #[test]
+    fn a_short_token_is_refused() {
+        let e = parse("data = \"/tmp/x\"\n[console]\ntoken = \"abc\"\n").unwrap_err();
+        assert!(e.contains("16"), "{e}");
+        let c = parse("data = \"/tmp/x\"\n[console]\ntoken = \"abcdefgh12345678\"\n").unwrap();
+        assert_eq!(c.console.token.as_deref(), Some("abcdefgh12345678"));
+    }
+
+    #[test]
+    fn a_wrong_type_names_its_line() {
+        let e = parse("data = \"/tmp/x\"\nshot_limit = \"four\"\n").unwrap_err();
+        assert!(e.contains("line 2"), "{e}");
+    }
+}
