@@ -440,6 +440,8 @@ fn tempfile_probe(dir: &Path) -> bool {
     ok
 }
 
+
+
 #[cfg(test)]
 mod tests {
     use super::*;
