@@ -3,8 +3,9 @@
 //! roster of two classes, the console's API as the operator; a whole photo day with an absent
 //! student, a retake, a cable pull, a roster correction, a SIGKILL and a restart, then `pack`
 //! and `verify`. Also: the sd_notify protocol against a socket this test listens on, the
-//! systemd kit (`systemd-analyze verify`), `rollcall config check`, `rollcall demo`, and the
-//! press-to-verdict benchmark (ignored; `scripts/bench-daemon` runs it).
+//! systemd kit (`systemd-analyze verify`), `rollcall config check`, `rollcall demo`, two kits
+//! reporting to one office (a real PostgreSQL) through an outage, and the press-to-verdict
+//! benchmark (ignored; `scripts/bench-daemon` runs it).
 
 mod common;
 use common::rollcall;
@@ -45,6 +46,10 @@ struct Day {
 
 impl Day {
     fn new(iolibs: Option<PathBuf>, source: &str, extra: &str) -> Day {
+        Day::for_school(SCHOOL, iolibs, source, extra)
+    }
+
+    fn for_school(school: &str, iolibs: Option<PathBuf>, source: &str, extra: &str) -> Day {
         let root = tempfile::tempdir().unwrap();
         for d in ["card/DCIM/100NIKON", "presses", "images", "home", "roster"] {
             std::fs::create_dir_all(root.path().join(d)).unwrap();
@@ -55,7 +60,7 @@ impl Day {
             root.path().join("data").display().to_string(),
             root.path()
                 .join("roster")
-                .join(SCHOOL)
+                .join(school)
                 .display()
                 .to_string(),
         );
@@ -1044,4 +1049,307 @@ fn spool_files_that_are_not_frames_are_set_aside_and_the_console_says_so() {
     )
     .unwrap();
     assert_eq!(journal.matches("\"event\":\"frame_arrived\"").count(), 1);
+}
+
+/// `rollcall office serve` as a process, on 127.0.0.1:`port`.
+struct OfficeProcess {
+    child: Child,
+    log: PathBuf,
+}
+
+impl OfficeProcess {
+    fn start(db: &str, port: u16, log: &Path) -> OfficeProcess {
+        use std::io::BufRead;
+        let mut child = rollcall()
+            .args(["office", "serve", "--db", db, "--listen"])
+            .arg(format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(log).unwrap())
+            .spawn()
+            .unwrap();
+        // Its first line says where it serves: it listens from then on.
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(
+            line.contains(&format!("127.0.0.1:{port}")),
+            "office: {line:?}\n{}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        OfficeProcess {
+            child,
+            log: log.to_path_buf(),
+        }
+    }
+
+    fn stop(mut self) -> String {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+        let status = self.child.wait().unwrap();
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        assert!(
+            status.success(),
+            "office: SIGTERM → exit 0: {status}\n{log}"
+        );
+        log
+    }
+}
+
+impl Drop for OfficeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// (students, photographed, retake, absent, to come, lines) of a kit's journal, read by the
+/// session crate itself.
+fn journal_counts(journal: &Path) -> (u64, u64, u64, u64, u64, u64) {
+    use session::Standing;
+    let state = session::journal::Journal::read(journal).unwrap();
+    let mut c = (0, 0, 0, 0, 0, state.seq);
+    for s in state.roster_order() {
+        c.0 += 1;
+        match state.standing(s) {
+            Standing::Photographed => c.1 += 1,
+            Standing::Failed => c.2 += 1,
+            Standing::Absent => c.3 += 1,
+            Standing::Waiting | Standing::Processing => c.4 += 1,
+            _ => {}
+        }
+    }
+    c
+}
+
+fn office_city(db: &str) -> office::wire::City {
+    let out = rollcall()
+        .args(["office", "status", "--json", "--db", db])
+        .output()
+        .unwrap();
+    serde_json::from_str(&ok(&out)).unwrap()
+}
+
+/// Waits until the office says of every (kit data folder, school) what its journal says.
+fn office_matches(db: &str, kits: &[(&Day, &str, &Daemon)]) -> office::wire::City {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let city = office_city(db);
+        let all = kits.iter().all(|(day, school, _)| {
+            let (students, photographed, retake, absent, to_come, lines) = journal_counts(
+                &day.data()
+                    .join("sessions")
+                    .join(school)
+                    .join("journal.jsonl"),
+            );
+            city.schools.iter().any(|r| {
+                r.school == *school
+                    && r.lines == lines
+                    && (
+                        r.counts.students,
+                        r.counts.photographed,
+                        r.counts.retake,
+                        r.counts.absent,
+                        r.counts.to_come,
+                    ) == (students, photographed, retake, absent, to_come)
+            })
+        });
+        if all {
+            return city;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the office does not match the journals within 60 s: {:#?}\nlogs:\n{}",
+            city.schools,
+            kits.iter()
+                .map(|(_, _, d)| d.log())
+                .collect::<Vec<_>>()
+                .join("\n----\n")
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn two_kits_report_to_one_office_through_an_outage() {
+    let Some(iolibs) = common::vcamera_iolibs() else {
+        return;
+    };
+    let Some(pg) = testkit::Postgres::start() else {
+        return;
+    };
+    let db = pg.url();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let token = |name: &str, team: &str| -> String {
+        let out = rollcall()
+            .args([
+                "office", "token", "add", name, "--team", team, "--json", "--db", &db,
+            ])
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_str(&ok(&out)).unwrap();
+        v["token"].as_str().unwrap().to_string()
+    };
+    let office_section = |token: &str| {
+        format!(
+            "[office]\nurl = \"http://127.0.0.1:{port}\"\ntoken = \"{token}\"\ninterval_s = 1\n"
+        )
+    };
+
+    // Kit A: team 一组, the virtual camera, this test's school. Kit B: team 二组, a watched
+    // folder, another school; 莫家俊 is on both rosters (registered twice).
+    const SCHOOL_B: &str = "梧州市端到端小学";
+    let mut a = Day::for_school(
+        SCHOOL,
+        Some(iolibs),
+        "camera",
+        &office_section(&token("一组-相机", "一组")),
+    );
+    let roster_a = a.path("roster").join(SCHOOL);
+    std::fs::create_dir_all(&roster_a).unwrap();
+    write_class(
+        &roster_a,
+        CLASS1,
+        &[
+            ("覃思远", &id(101)),
+            ("莫家俊", &id(103)),
+            ("蒙晓彤", &id(105)),
+        ],
+    );
+    let b_extra = format!("{}\n", office_section(&token("二组-文件夹", "二组")));
+    let b = Day::for_school(SCHOOL_B, None, "folder", &b_extra);
+    std::fs::create_dir_all(b.path("source")).unwrap();
+    let b_config = std::fs::read_to_string(&b.config).unwrap().replace(
+        "source = \"folder\"\n",
+        &format!(
+            "source = \"folder\"\nfolder = {:?}\n",
+            b.path("source").display().to_string()
+        ),
+    );
+    std::fs::write(&b.config, b_config).unwrap();
+    let roster_b = b.path("roster").join(SCHOOL_B);
+    std::fs::create_dir_all(&roster_b).unwrap();
+    write_class(
+        &roster_b,
+        "初一(3)班",
+        &[
+            ("黄小雨", &id(201)),
+            ("莫家俊", &id(103)),
+            ("韦一鸣", &id(203)),
+        ],
+    );
+    let mut b_shots = 0u64;
+    let mut deliver_b = |image: &Path| {
+        b_shots += 1;
+        let bytes = tether::demo::unique_shot(&std::fs::read(image).unwrap(), 1000 + b_shots);
+        let tmp = b.path(&format!("source/.{b_shots}.tmp"));
+        std::fs::write(&tmp, bytes).unwrap();
+        std::fs::rename(&tmp, b.path(&format!("source/IMG_{b_shots:04}.JPG"))).unwrap();
+        b_shots
+    };
+
+    // The office is down: both kits photograph as on any day.
+    let kit_a = a.daemon("a.log", &[]);
+    kit_a.camera("connected");
+    let kit_b = b.daemon("b.log", &[]);
+    a.press(&frame("IMG_1007.JPG"));
+    kit_a.verdict(1);
+    a.press(&frame("IMG_1007.JPG"));
+    assert_eq!(kit_a.verdict(2)["verdict"], "pass");
+    kit_b.verdict(deliver_b(&frame("IMG_1007.JPG")));
+    kit_b.verdict(deliver_b(&frame("IMG_1007.JPG")));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !kit_a.log().contains("office: sync failed") {
+        assert!(
+            Instant::now() < deadline,
+            "no failed sync in the log:\n{}",
+            kit_a.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // The office comes up: everything reaches it.
+    let office = OfficeProcess::start(&db, port, &a.path("office1.log"));
+    office_matches(&db, &[(&a, SCHOOL, &kit_a), (&b, SCHOOL_B, &kit_b)]);
+    let office_log = office.stop();
+
+    // Down again: an absent student on A, the last student on B.
+    kit_a.api().command(json!({"command": "skip"}));
+    kit_b.verdict(deliver_b(&frame("IMG_1007.JPG")));
+
+    // Back: the office catches up and says exactly what the journals say.
+    let office = OfficeProcess::start(&db, port, &a.path("office2.log"));
+    let city = office_matches(&db, &[(&a, SCHOOL, &kit_a), (&b, SCHOOL_B, &kit_b)]);
+    let row_a = city.schools.iter().find(|r| r.school == SCHOOL).unwrap();
+    assert_eq!(
+        (
+            row_a.kit.as_str(),
+            row_a.team.as_str(),
+            row_a.counts.photographed,
+            row_a.counts.absent
+        ),
+        ("一组-相机", "一组", 2, 1)
+    );
+    let row_b = city.schools.iter().find(|r| r.school == SCHOOL_B).unwrap();
+    assert_eq!(
+        (row_b.team.as_str(), row_b.counts.photographed),
+        ("二组", 3)
+    );
+    assert_eq!(
+        city.teams
+            .iter()
+            .map(|t| t.team.as_str())
+            .collect::<Vec<_>>(),
+        ["一组", "二组"]
+    );
+    // 莫家俊, on both rosters: one city-wide duplicate, in both schools, ID masked.
+    assert_eq!(city.duplicates.len(), 1, "{:#?}", city.duplicates);
+    let places: BTreeSet<&str> = city.duplicates[0]
+        .places
+        .iter()
+        .map(|p| p.school.as_str())
+        .collect();
+    assert_eq!(places, BTreeSet::from([SCHOOL, SCHOOL_B]));
+    assert!(!city.duplicates[0].id.contains(&id(103)));
+    assert!(city.problems.is_empty(), "{:#?}", city.problems);
+    // The kits' status snapshots arrived.
+    assert!(
+        city.teams
+            .iter()
+            .flat_map(|t| &t.kits)
+            .all(|k| k.status.is_some() && k.last_sync.is_some())
+    );
+
+    // A sync by hand (the daemon has done it all): nothing left to send.
+    let out = rollcall()
+        .args(["sync", "--json", "--config"])
+        .arg(&a.config)
+        .output()
+        .unwrap();
+    let synced: Value = serde_json::from_str(&ok(&out)).unwrap();
+    assert_eq!(
+        (synced["kit"].as_str(), synced["lines"].as_u64()),
+        (Some("一组-相机"), Some(0))
+    );
+
+    let office_log = office_log + &office.stop();
+    assert!(
+        office_log.contains("office: lines"),
+        "the office logs what it takes:\n{office_log}"
+    );
+    let logs = [office_log, kit_a.terminate(), kit_b.terminate()].join("\n");
+    for n in [101, 103, 105, 201, 203] {
+        assert!(!logs.contains(&id(n)), "an ID number in a log");
+    }
+    // No face descriptor left the kits: the office has none in its journal copies.
+    let out = rollcall()
+        .args(["office", "status", "--json", "--db", &db])
+        .output()
+        .unwrap();
+    assert!(!ok(&out).contains("\"face\""));
 }

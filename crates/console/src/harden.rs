@@ -72,7 +72,8 @@ where
         tokio::spawn(async move {
             // The handshake (TLS) in the connection's own task, bounded like the headers.
             if let Ok(Ok(stream)) = tokio::time::timeout(HEADER_TIMEOUT, handshake(stream)).await {
-                let connection = watcher.watch(builder.serve_connection(TokioIo::new(stream), service));
+                let connection =
+                    watcher.watch(builder.serve_connection(TokioIo::new(stream), service));
                 let _ = connection.await;
             }
             drop(slot);
@@ -167,4 +168,3 @@ pub fn query_token(uri: &axum::http::Uri) -> Option<String> {
         .ok()
         .and_then(|q| q.0.token)
 }
-

@@ -47,8 +47,8 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 pub use api::View;
-pub use harden::{host_allowed, random_token};
 use harden::{bearer, cookie_value, query_token, same_token, secure_headers};
+pub use harden::{host_allowed, random_token};
 
 /// The session as last published.
 #[derive(Debug, Clone)]
@@ -116,7 +116,6 @@ const SCRIPT: &str = include_str!("../static/app.js");
 const STYLE: &str = include_str!("../static/app.css");
 const TOKEN_COOKIE: &str = "rollcall_token";
 
-
 /// The console's routes.
 pub fn router(console: Shared) -> Router {
     Router::new()
@@ -142,7 +141,10 @@ pub fn router(console: Shared) -> Router {
 /// Serves until the console's shutdown token is cancelled ([`harden::serve`] over plain TCP).
 pub async fn serve(listener: tokio::net::TcpListener, console: Shared) -> std::io::Result<()> {
     let shutdown = console.shutdown.clone();
-    harden::serve(listener, router(console), shutdown, |stream| async move { Ok(stream) }).await
+    harden::serve(listener, router(console), shutdown, |stream| async move {
+        Ok(stream)
+    })
+    .await
 }
 
 fn error(status: StatusCode, zh: &str, en: &str) -> Response {

@@ -423,14 +423,21 @@ pub fn check(config: &Config) -> Vec<Finding> {
                 true,
                 "office",
                 format!("向办公室 {url} 报送（每 {} 秒）", config.office.interval_s),
-                format!("reports to the office at {url} (every {} s)", config.office.interval_s),
+                format!(
+                    "reports to the office at {url} (every {} s)",
+                    config.office.interval_s
+                ),
             ),
-            Err(e) => finding(false, "office", e.in_lang(bilingual::Lang::Zh), e.in_lang(bilingual::Lang::En)),
+            Err(e) => finding(
+                false,
+                "office",
+                e.in_lang(bilingual::Lang::Zh),
+                e.in_lang(bilingual::Lang::En),
+            ),
         }
     }
     out
 }
-
 
 /// Whether a file can be created in `dir`.
 fn tempfile_probe(dir: &Path) -> bool {
@@ -439,8 +446,6 @@ fn tempfile_probe(dir: &Path) -> bool {
     let _ = std::fs::remove_file(&probe);
     ok
 }
-
-
 
 #[cfg(test)]
 mod tests {

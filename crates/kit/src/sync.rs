@@ -66,8 +66,12 @@ impl Office {
         };
         if !url.starts_with("https://") && !is_loopback_url(url) {
             return Err(refused(
-                format!("办公室地址 {url} 必须以 https:// 开头（令牌不能明文传输；只有本机的办公室可用 http://）"),
-                format!("the office address {url} must start with https:// (the token must not travel in clear; only an office on this machine may use http://)"),
+                format!(
+                    "办公室地址 {url} 必须以 https:// 开头（令牌不能明文传输；只有本机的办公室可用 http://）"
+                ),
+                format!(
+                    "the office address {url} must start with https:// (the token must not travel in clear; only an office on this machine may use http://)"
+                ),
             ));
         }
         let token = match (&section.token, &section.token_file) {
@@ -120,8 +124,14 @@ impl Office {
 
     fn unreachable(&self, e: impl std::fmt::Display) -> Error {
         refused(
-            format!("无法连接办公室 {}：{e}（数据都保存在本机，连上后再同步即可）", self.url),
-            format!("cannot reach the office at {}: {e} (everything is kept here; sync again when connected)", self.url),
+            format!(
+                "无法连接办公室 {}：{e}（数据都保存在本机，连上后再同步即可）",
+                self.url
+            ),
+            format!(
+                "cannot reach the office at {}: {e} (everything is kept here; sync again when connected)",
+                self.url
+            ),
         )
     }
 
@@ -144,10 +154,9 @@ impl Office {
         }
         match serde_json::from_str::<Refusal>(&body) {
             Ok(r) => Err(Failure::Refused(r)),
-            Err(_) => Err(Failure::Error(self.unreachable(format!(
-                "HTTP {}",
-                response.status()
-            )))),
+            Err(_) => Err(Failure::Error(
+                self.unreachable(format!("HTTP {}", response.status())),
+            )),
         }
     }
 
@@ -181,7 +190,10 @@ impl Office {
             ..Synced::default()
         };
         let layout = Layout::new(data);
-        for dir in layout.schools().map_err(|e| Error::read(&layout.sessions(), e))? {
+        for dir in layout
+            .schools()
+            .map_err(|e| Error::read(&layout.sessions(), e))?
+        {
             let lines = whole_lines(&layout.journal(&dir))?;
             let Some(school) = lines.iter().find_map(|l| match &l.event {
                 session::Event::Opened { school, .. } => Some(school.clone()),
@@ -307,7 +319,9 @@ fn refusal_error(r: &Refusal) -> Error {
     match r {
         Refusal::Gap { school, through } => refused(
             format!("办公室的「{school}」日志与本机不一致（只到第 {through} 行）：请再同步一次"),
-            format!("the office's journal of {school:?} does not follow this kit's (up to line {through}): sync again"),
+            format!(
+                "the office's journal of {school:?} does not follow this kit's (up to line {through}): sync again"
+            ),
         ),
         Refusal::Unauthorized { zh, en } => refused(
             format!("{zh}：请检查配置 [office] 的令牌"),
@@ -350,5 +364,8 @@ fn is_loopback_url(url: &str) -> bool {
         _ => host,
     };
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }

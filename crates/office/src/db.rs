@@ -11,11 +11,8 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
 
 /// The migrations, in order. Never edit one that has shipped: add the next.
-const MIGRATIONS: &[(i32, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../migrations/0001_init.sql"),
-)];
+const MIGRATIONS: &[(i32, &str, &str)] =
+    &[(1, "init", include_str!("../migrations/0001_init.sql"))];
 
 /// Any advisory-lock key of ours (`rollcall` in ASCII, truncated): held while migrating.
 const MIGRATION_LOCK: i64 = 0x726f_6c6c_6361;
@@ -76,7 +73,8 @@ impl Db {
     /// A pool over `url` (`postgres://user@host/db`, or `host=/run/postgresql dbname=office`).
     /// Connects lazily; [`Db::migrate`] is the first use.
     pub fn connect(url: &str, size: usize) -> Result<Db, Error> {
-        let config = tokio_postgres::Config::from_str(url).map_err(|e| Error::Url(e.to_string()))?;
+        let config =
+            tokio_postgres::Config::from_str(url).map_err(|e| Error::Url(e.to_string()))?;
         let manager = Manager::from_config(
             config,
             NoTls,

@@ -112,15 +112,15 @@ pub async fn lines(db: &Db, kit: &Principal, batch: Lines) -> Result<Accepted, E
                 .map(|t| t.with_timezone(&Utc)),
         );
         events.push(session::state::event_name(&line.event));
-        texts.push(
-            serde_json::to_string(line)
-                .map_err(|e| invalid(e.to_string(), e.to_string()))?,
-        );
+        texts.push(serde_json::to_string(line).map_err(|e| invalid(e.to_string(), e.to_string()))?);
     }
     if state.school != batch.school {
         return Err(invalid(
             format!("日志属于学校「{}」，不是「{}」", state.school, batch.school),
-            format!("the journal is {:?}'s, not {:?}'s", state.school, batch.school),
+            format!(
+                "the journal is {:?}'s, not {:?}'s",
+                state.school, batch.school
+            ),
         ));
     }
     tx.execute(
@@ -292,7 +292,10 @@ pub async fn submissions(
             .await?;
     }
     client
-        .execute("UPDATE kits SET last_sync = now() WHERE id = $1", &[&kit.id])
+        .execute(
+            "UPDATE kits SET last_sync = now() WHERE id = $1",
+            &[&kit.id],
+        )
         .await?;
     Ok(Accepted { through: new })
 }
@@ -352,7 +355,12 @@ pub async fn cursor(db: &Db, kit: &Principal) -> Result<crate::wire::Cursor, Err
         )
         .await?
         .iter()
-        .map(|r| (r.get::<_, String>(0), u64::try_from(r.get::<_, i64>(1)).unwrap_or(0)))
+        .map(|r| {
+            (
+                r.get::<_, String>(0),
+                u64::try_from(r.get::<_, i64>(1)).unwrap_or(0),
+            )
+        })
         .collect();
     let submissions = client
         .query("SELECT sha256 FROM submissions WHERE kit = $1", &[&kit.id])

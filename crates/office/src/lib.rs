@@ -9,8 +9,6 @@
 
 pub mod wire;
 
-
-
 #[cfg(feature = "server")]
 pub mod db;
 #[cfg(feature = "server")]

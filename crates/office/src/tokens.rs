@@ -23,7 +23,11 @@ pub enum Role {
 impl Role {
     /// From the database's `role` column (checked there to be one of the two).
     fn parse(s: &str) -> Role {
-        if s == "kit" { Role::Kit } else { Role::Coordinator }
+        if s == "kit" {
+            Role::Kit
+        } else {
+            Role::Coordinator
+        }
     }
 
     fn as_str(self) -> &'static str {

@@ -183,7 +183,10 @@ fn kits_report_and_the_city_adds_up() {
     }
     let r = refusal(lines(&s, &a, "示例第一小学", &with_face), 422);
     assert!(format!("{r:?}").contains("face"), "{r:?}");
-    assert_eq!(through(lines(&s, &a, "示例第一小学", &x[50..])), x.len() as u64);
+    assert_eq!(
+        through(lines(&s, &a, "示例第一小学", &x[50..])),
+        x.len() as u64
+    );
 
     // Kit B: school Y, 50 students; its student 10 is X's student 5 (registered twice); its
     // student 20's ID is wrong on the roster.
@@ -206,7 +209,12 @@ fn kits_report_and_the_city_adds_up() {
         complete: false,
     };
     assert_eq!(
-        through(post(&s, "/api/kit/submissions", &b, &vec![submission.clone()])),
+        through(post(
+            &s,
+            "/api/kit/submissions",
+            &b,
+            &vec![submission.clone()]
+        )),
         1
     );
     assert_eq!(
@@ -221,7 +229,11 @@ fn kits_report_and_the_city_adds_up() {
 
     let c = city(&s, &coordinator);
     assert_eq!(c.teams.len(), 2);
-    let xs = c.schools.iter().find(|r| r.school == "示例第一小学").unwrap();
+    let xs = c
+        .schools
+        .iter()
+        .find(|r| r.school == "示例第一小学")
+        .unwrap();
     assert_eq!(xs.kit, "一组-笔记本1");
     assert_eq!(xs.team, "一组");
     assert_eq!(
@@ -235,7 +247,11 @@ fn kits_report_and_the_city_adds_up() {
     );
     assert_eq!(xs.lines, x.len() as u64);
     assert!(xs.synced_at.is_some());
-    let ys = c.schools.iter().find(|r| r.school == "示例第二中学").unwrap();
+    let ys = c
+        .schools
+        .iter()
+        .find(|r| r.school == "示例第二中学")
+        .unwrap();
     assert_eq!(ys.counts.photographed, 10);
     assert_eq!(
         ys.submitted,
@@ -255,9 +271,22 @@ fn kits_report_and_the_city_adds_up() {
     // The schedule: the first shooting day is due the next working day; Y is submitted.
     assert!(!c.due.is_empty());
     let first = &c.due[0];
-    assert_eq!(first.covers, chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap());
-    assert!(first.schools.iter().any(|s| s.school == "示例第二中学" && s.submitted));
-    assert!(first.schools.iter().any(|s| s.school == "示例第一小学" && !s.submitted));
+    assert_eq!(
+        first.covers,
+        chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap()
+    );
+    assert!(
+        first
+            .schools
+            .iter()
+            .any(|s| s.school == "示例第二中学" && s.submitted)
+    );
+    assert!(
+        first
+            .schools
+            .iter()
+            .any(|s| s.school == "示例第一小学" && !s.submitted)
+    );
 
     // X's make-up list: 40 students (39 to come, 1 absent), masked IDs.
     let (code, body) = get(
@@ -293,18 +322,27 @@ fn kits_report_and_the_city_adds_up() {
         more.len() as u64
     );
     let c = city(&s, &coordinator);
-    let xs = c.schools.iter().find(|r| r.school == "示例第一小学").unwrap();
+    let xs = c
+        .schools
+        .iter()
+        .find(|r| r.school == "示例第一小学")
+        .unwrap();
     assert_eq!((xs.counts.absent, xs.counts.to_come), (0, 40));
 
     // Roles and revocation.
-    assert_eq!(get(&s, "/api/city", &a).0, 403, "a kit cannot read the city");
+    assert_eq!(
+        get(&s, "/api/city", &a).0,
+        403,
+        "a kit cannot read the city"
+    );
     assert_eq!(
         lines(&s, &coordinator, "示例第一小学", &x[..1]).0,
         403,
         "a coordinator cannot send lines"
     );
     assert_eq!(get(&s, "/api/kit/cursor", "nonsense").0, 401);
-    s.rt.block_on(tokens::revoke(&s.db, "二组-笔记本1")).unwrap();
+    s.rt.block_on(tokens::revoke(&s.db, "二组-笔记本1"))
+        .unwrap();
     assert_eq!(get(&s, "/api/kit/cursor", &b).0, 401, "revoked at once");
     let listed = s.rt.block_on(tokens::list(&s.db)).unwrap();
     assert!(
@@ -338,7 +376,10 @@ fn the_page_and_the_hardening() {
     assert_eq!(r.status().as_u16(), 303);
     assert_eq!(r.headers()["location"], "/");
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
     let pair = cookie.split(';').next().unwrap().to_string();
     let mut r = agent()
         .get(s.url("/"))
@@ -346,12 +387,21 @@ fn the_page_and_the_hardening() {
         .call()
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
-    let csp = r.headers()["content-security-policy"].to_str().unwrap().to_string();
-    assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self'"), "{csp}");
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("script-src 'self'"),
+        "{csp}"
+    );
     let page = r.body_mut().read_to_string().unwrap();
     assert!(page.contains("全市采集进度"));
     // A kit's link opens nothing.
-    let r = agent().get(s.url(&format!("/?token={kit}"))).call().unwrap();
+    let r = agent()
+        .get(s.url(&format!("/?token={kit}")))
+        .call()
+        .unwrap();
     assert_eq!(r.status().as_u16(), 401);
 
     // The cookie reads, but never authorises a change: a foreign page cannot post through it.
@@ -409,7 +459,10 @@ fn the_page_and_the_hardening() {
         files: 1,
         complete: true,
     };
-    assert_eq!(through(post(&s, "/api/kit/submissions", &kit, &vec![entry])), 1);
+    assert_eq!(
+        through(post(&s, "/api/kit/submissions", &kit, &vec![entry])),
+        1
+    );
     assert_eq!(send_pack(&sha).0, 200);
     let cursor: Cursor = serde_json::from_str(&get(&s, "/api/kit/cursor", &kit).1).unwrap();
     assert_eq!(cursor.packs, vec![sha]);
@@ -422,8 +475,11 @@ fn tls_with_a_self_signed_certificate() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("office.pem"), &pem).unwrap();
     std::fs::write(dir.path().join("office.key"), &key).unwrap();
-    let tls = office::http::tls_config(&dir.path().join("office.pem"), &dir.path().join("office.key"))
-        .unwrap();
+    let tls = office::http::tls_config(
+        &dir.path().join("office.pem"),
+        &dir.path().join("office.key"),
+    )
+    .unwrap();
     let s = Server::start(&pg, Some(tls));
     let kit = s.token("一组-笔记本1", "一组", Role::Kit);
     let url = format!("https://localhost:{}/api/kit/cursor", s.addr.port());

@@ -165,7 +165,10 @@ pub fn run(cmd: OfficeCommand) -> Result<ExitCode> {
                 "{}\n",
                 say(
                     format!("数据库已是最新（本次应用 {} 个迁移）", applied.len()),
-                    format!("database up to date ({} migrations applied now)", applied.len())
+                    format!(
+                        "database up to date ({} migrations applied now)",
+                        applied.len()
+                    )
                 )
             ))?;
             Ok(ExitCode::SUCCESS)
@@ -303,7 +306,13 @@ fn token(cmd: TokenCommand) -> Result<ExitCode> {
     }
 }
 
-fn show_token(name: &str, role: Role, token: &str, url: Option<&str>, json: bool) -> Result<ExitCode> {
+fn show_token(
+    name: &str,
+    role: Role,
+    token: &str,
+    url: Option<&str>,
+    json: bool,
+) -> Result<ExitCode> {
     if json {
         emit(&format!(
             "{}\n",
@@ -316,15 +325,21 @@ fn show_token(name: &str, role: Role, token: &str, url: Option<&str>, json: bool
         Role::Kit => emit(&format!(
             "{}\n\n[office]\nurl = \"{url}\"\ntoken = \"{token}\"\n",
             say(
-                format!("「{name}」的令牌（只显示这一次）。把下面几行加到该设备的 /etc/rollcall/rollcall.toml："),
-                format!("{name}'s token (shown this once). Add these lines to the kit's /etc/rollcall/rollcall.toml:")
+                format!(
+                    "「{name}」的令牌（只显示这一次）。把下面几行加到该设备的 /etc/rollcall/rollcall.toml："
+                ),
+                format!(
+                    "{name}'s token (shown this once). Add these lines to the kit's /etc/rollcall/rollcall.toml:"
+                )
             )
         ))?,
         Role::Coordinator => emit(&format!(
             "{}\n{url}/?token={token}\n",
             say(
                 format!("协调员「{name}」的链接（只显示这一次，打开一次后浏览器会记住）："),
-                format!("coordinator {name}'s link (shown this once; the browser remembers it once opened):")
+                format!(
+                    "coordinator {name}'s link (shown this once; the browser remembers it once opened):"
+                )
             )
         ))?,
     }
@@ -353,13 +368,29 @@ fn render(city: &City) -> String {
         out += &say(
             format!(
                 "{}：已拍 {} / {} 人，需重拍 {}，缺席 {}，待拍 {}\n",
-                if team.team.is_empty() { "（未分组）" } else { &team.team },
-                c.photographed, c.students, c.retake, c.absent, c.to_come
+                if team.team.is_empty() {
+                    "（未分组）"
+                } else {
+                    &team.team
+                },
+                c.photographed,
+                c.students,
+                c.retake,
+                c.absent,
+                c.to_come
             ),
             format!(
                 "{}: {} of {} photographed, {} retake, {} absent, {} to come\n",
-                if team.team.is_empty() { "(no team)" } else { &team.team },
-                c.photographed, c.students, c.retake, c.absent, c.to_come
+                if team.team.is_empty() {
+                    "(no team)"
+                } else {
+                    &team.team
+                },
+                c.photographed,
+                c.students,
+                c.retake,
+                c.absent,
+                c.to_come
             ),
         );
         for k in &team.kits {
@@ -374,13 +405,23 @@ fn render(city: &City) -> String {
         out += &say(
             format!(
                 "{}（{}）：已拍 {} / {}，需重拍 {}，缺席 {}，待拍 {}\n",
-                s.school, s.kit, s.counts.photographed, s.counts.students, s.counts.retake,
-                s.counts.absent, s.counts.to_come
+                s.school,
+                s.kit,
+                s.counts.photographed,
+                s.counts.students,
+                s.counts.retake,
+                s.counts.absent,
+                s.counts.to_come
             ),
             format!(
                 "{} ({}): {} of {} photographed, {} retake, {} absent, {} to come\n",
-                s.school, s.kit, s.counts.photographed, s.counts.students, s.counts.retake,
-                s.counts.absent, s.counts.to_come
+                s.school,
+                s.kit,
+                s.counts.photographed,
+                s.counts.students,
+                s.counts.retake,
+                s.counts.absent,
+                s.counts.to_come
             ),
         );
     }
@@ -392,7 +433,11 @@ fn render(city: &City) -> String {
             .collect();
         out += &say(
             format!("跨校重复 {}：{}\n", d.id, places.join("；")),
-            format!("same ID in several schools {}: {}\n", d.id, places.join("; ")),
+            format!(
+                "same ID in several schools {}: {}\n",
+                d.id,
+                places.join("; ")
+            ),
         );
     }
     for d in &city.due {
@@ -449,8 +494,14 @@ pub fn sync(a: SyncArgs) -> Result<ExitCode> {
     let data = a.data.unwrap_or(config.data.clone());
     let Some(office) = kit::sync::Office::from_config(&config.office)? else {
         bail!(say(
-            format!("{} 中没有 [office] url：这台设备不向办公室报送", a.config.display()),
-            format!("no [office] url in {}: this kit reports to no office", a.config.display())
+            format!(
+                "{} 中没有 [office] url：这台设备不向办公室报送",
+                a.config.display()
+            ),
+            format!(
+                "no [office] url in {}: this kit reports to no office",
+                a.config.display()
+            )
         ));
     };
     let synced = office.sync(&data, config.school.as_deref())?;

@@ -135,6 +135,10 @@ impl Days {
 
     /// The day the school was complete (nobody left on the make-up list), if it is.
     pub fn completed_on(&self, state: &State) -> Option<chrono::NaiveDate> {
-        status(state).make_up.is_empty().then_some(self.last_photo).flatten()
+        status(state)
+            .make_up
+            .is_empty()
+            .then_some(self.last_photo)
+            .flatten()
     }
 }

@@ -206,13 +206,21 @@ impl Postgres {
     /// Starts a new cluster; `None` (after [`require`]) when PostgreSQL is not installed.
     pub fn start() -> Option<Postgres> {
         let bin = Postgres::bin();
-        if !require(bin.is_some(), "PostgreSQL (initdb, pg_ctl) is not installed: run scripts/setup") {
+        if !require(
+            bin.is_some(),
+            "PostgreSQL (initdb, pg_ctl) is not installed: run scripts/setup",
+        ) {
             return None;
         }
         let bin = bin.unwrap();
-        let dir = tempfile::Builder::new().prefix("rollcall-pg").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("rollcall-pg")
+            .tempdir()
+            .unwrap();
         let uid = nix::unistd::geteuid().is_root().then(|| {
-            let nobody = nix::unistd::User::from_name("nobody").unwrap().expect("user nobody");
+            let nobody = nix::unistd::User::from_name("nobody")
+                .unwrap()
+                .expect("user nobody");
             (nobody.uid.as_raw(), nobody.gid.as_raw())
         });
         if let Some((u, g)) = uid {
@@ -223,10 +231,22 @@ impl Postgres {
             .command("initdb")
             .arg("-D")
             .arg(pg.data())
-            .args(["-U", "rollcall", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
+            .args([
+                "-U",
+                "rollcall",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            ])
             .output()
             .unwrap();
-        assert!(out.status.success(), "initdb: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         pg.pg_ctl_start();
         Some(pg)
     }
@@ -259,7 +279,10 @@ impl Postgres {
 
     /// The connection string of database `postgres` (tokio-postgres's key=value form).
     pub fn url(&self) -> String {
-        format!("host={} user=rollcall dbname=postgres", self.dir.path().display())
+        format!(
+            "host={} user=rollcall dbname=postgres",
+            self.dir.path().display()
+        )
     }
 
     /// Stops the server (fast mode); [`Postgres::restart`] starts it again.

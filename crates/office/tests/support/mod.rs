@@ -40,7 +40,12 @@ fn line(seq: u64, day: &str, event: Event) -> Line {
 
 /// A school's journal: opened, the roster, then `photographed` of its students photographed
 /// (a frame arrives and passes) on `day` (YYYY-MM-DD). Two lines a photo.
-pub fn journal(school: &str, roster: &[StudentRecord], photographed: usize, day: &str) -> Vec<Line> {
+pub fn journal(
+    school: &str,
+    roster: &[StudentRecord],
+    photographed: usize,
+    day: &str,
+) -> Vec<Line> {
     let mut lines = vec![
         line(
             1,
