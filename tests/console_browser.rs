@@ -5,6 +5,9 @@
 //! moves the name on and undo brings it back; after the server is killed and restarted the page
 //! reconnects by itself. A screenshot is kept in `target/console-screenshot.png`, and the time
 //! from a command to the change on screen is printed (docs/benchmarks.md), not asserted.
+//!
+//! Also the office's coordinator page: a kit's session synced to `rollcall office serve` over a
+//! real PostgreSQL; the coordinator's link opens the city, a school's make-up list, English.
 
 mod common;
 
@@ -127,29 +130,10 @@ fn drop_frame(spool: &Path, name: &str) {
     std::fs::rename(&part, spool.join(name)).unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_console_follows_the_session_in_a_real_browser() {
+/// Headless chromium through chromedriver: the WebDriver client and the driver's process.
+async fn browser() -> (Client, Child) {
     let chromium = find_binary(&["chromium", "chromium-browser"]);
     let chromedriver = find_binary(&["chromedriver"]);
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    let spool = tmp.path().join("spool");
-    std::fs::create_dir_all(&spool).unwrap();
-    let roster = repo().join("demo/rosters/梧州市示例中学");
-    let out = run(&[
-        "session",
-        "start",
-        data.to_str().unwrap(),
-        roster.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-
-    let port = free_port();
-    let mut server = serve(&data, &spool, port);
     let driver_port = free_port();
     let mut driver = Command::new(&chromedriver)
         .arg(format!("--port={driver_port}"))
@@ -173,6 +157,31 @@ async fn the_console_follows_the_session_in_a_real_browser() {
         .connect(&format!("http://127.0.0.1:{driver_port}"))
         .await
         .expect("chromedriver session");
+    (client, driver)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_follows_the_session_in_a_real_browser() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let spool = tmp.path().join("spool");
+    std::fs::create_dir_all(&spool).unwrap();
+    let roster = repo().join("demo/rosters/梧州市示例中学");
+    let out = run(&[
+        "session",
+        "start",
+        data.to_str().unwrap(),
+        roster.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let port = free_port();
+    let mut server = serve(&data, &spool, port);
+    let (client, mut driver) = browser().await;
     let base = format!("http://127.0.0.1:{port}/");
     client.goto(&base).await.unwrap();
 
@@ -315,6 +324,86 @@ async fn the_console_follows_the_session_in_a_real_browser() {
     client.close().await.unwrap();
     let _ = server.kill();
     let _ = server.wait();
+    let _ = driver.kill();
+    let _ = driver.wait();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_office_page_shows_the_city_in_a_real_browser() {
+    let Some(pg) = testkit::Postgres::start() else {
+        return;
+    };
+    let db = pg.url();
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let roster = repo().join("demo/rosters/梧州市示例中学");
+    let out = run(&["session", "start", data.to_str().unwrap(), roster.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = |args: &[&str]| -> String {
+        let mut all = vec!["office", "token", "add", "--json", "--db", &db];
+        all.extend_from_slice(args);
+        let out = run(&all);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["token"].as_str().unwrap().to_string()
+    };
+    let kit = token(&["一组-笔记本1", "--team", "一组"]);
+    let coordinator = token(&["王协调", "--coordinator"]);
+
+    let port = free_port();
+    let mut office = Command::new(env!("CARGO_BIN_EXE_rollcall"))
+        .args(["office", "serve", "--db", &db, "--listen"])
+        .arg(format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(port);
+    let config = tmp.path().join("rollcall.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data = {:?}\n[office]\nurl = \"http://127.0.0.1:{port}\"\ntoken = \"{kit}\"\n",
+            data.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = run(&["sync", "--config", config.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let (client, mut driver) = browser().await;
+    // The coordinator's link: the page, and the token gone from the address bar.
+    client
+        .goto(&format!("http://127.0.0.1:{port}/?token={coordinator}"))
+        .await
+        .unwrap();
+    wait_text(&client, "schools", "梧州市示例中学").await;
+    assert_eq!(
+        client.current_url().await.unwrap().as_str(),
+        format!("http://127.0.0.1:{port}/")
+    );
+    wait_text(&client, "kits", "一组-笔记本1").await;
+    wait_text(&client, "conn", "已连接").await;
+    // The school's make-up list (nobody photographed yet: everyone).
+    client
+        .find(Locator::Css("#schools button.link"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&client, "makeup-title", "补拍名单").await;
+    wait_text(&client, "makeup", "覃思远").await;
+    let shot = client.screenshot().await.unwrap();
+    std::fs::write(repo().join("target/office-screenshot.png"), shot).unwrap();
+    // English on request.
+    click(&client, "lang").await;
+    wait_text(&client, "schools", "Photographed").await;
+    wait_text(&client, "makeup-title", "make-up list").await;
+
+    client.close().await.unwrap();
+    let _ = office.kill();
+    let _ = office.wait();
     let _ = driver.kill();
     let _ = driver.wait();
 }
