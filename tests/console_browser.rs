@@ -135,7 +135,7 @@ async fn browser() -> (Client, Child) {
     let chromium = find_binary(&["chromium", "chromium-browser"]);
     let chromedriver = find_binary(&["chromedriver"]);
     let driver_port = free_port();
-    let mut driver = Command::new(&chromedriver)
+    let driver = Command::new(&chromedriver)
         .arg(format!("--port={driver_port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -101,10 +101,14 @@ function draw(city) {
   }, t("没有", "none"));
 }
 
+let shownMakeUp = null;
 async function makeUp(kit, school) {
   const r = await fetch(`/api/school?kit=${encodeURIComponent(kit)}&school=${encodeURIComponent(school)}`);
   if (!r.ok) return;
-  const d = await r.json();
+  drawMakeUp(await r.json());
+}
+function drawMakeUp(d) {
+  shownMakeUp = d;
   $("#makeup").hidden = false;
   $("#makeup-title").textContent = t(`${d.school} 补拍名单（${d.make_up.length} 人）`, `${d.school}: make-up list (${d.make_up.length})`);
   const body = $("#makeup tbody");
@@ -138,6 +142,7 @@ function words() {
   $("#lang").textContent = lang === "zh" ? "EN" : "中文";
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
   if (last) draw(last);
+  if (shownMakeUp) drawMakeUp(shownMakeUp);
 }
 $("#lang").addEventListener("click", () => { lang = lang === "zh" ? "en" : "zh"; words(); });
 refresh();
