@@ -337,13 +337,26 @@ async fn the_office_page_shows_the_city_in_a_real_browser() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let roster = repo().join("demo/rosters/梧州市示例中学");
-    let out = run(&["session", "start", data.to_str().unwrap(), roster.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&[
+        "session",
+        "start",
+        data.to_str().unwrap(),
+        roster.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let token = |args: &[&str]| -> String {
         let mut all = vec!["office", "token", "add", "--json", "--db", &db];
         all.extend_from_slice(args);
         let out = run(&all);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         v["token"].as_str().unwrap().to_string()
     };
@@ -369,7 +382,11 @@ async fn the_office_page_shows_the_city_in_a_real_browser() {
     )
     .unwrap();
     let out = run(&["sync", "--config", config.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let (client, mut driver) = browser().await;
     // The coordinator's link: the page, and the token gone from the address bar.

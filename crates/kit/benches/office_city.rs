@@ -110,8 +110,11 @@ fn main() {
     let root = tempfile::tempdir().unwrap();
     let per_school = size.students / size.schools;
     let schools_per_kit = size.schools / size.kits;
-    let mut kits: Vec<(PathBuf, kit::sync::Office, Vec<(String, Vec<session::StudentRecord>)>)> =
-        Vec::new();
+    let mut kits: Vec<(
+        PathBuf,
+        kit::sync::Office,
+        Vec<(String, Vec<session::StudentRecord>)>,
+    )> = Vec::new();
     for k in 0..size.kits {
         let data = root.path().join(format!("kit{k}"));
         let token = rt
@@ -235,7 +238,12 @@ fn main() {
                 .header("authorization", format!("Bearer {coordinator}"))
                 .call()
                 .unwrap();
-            let body = r.body_mut().with_config().limit(1 << 30).read_to_vec().unwrap();
+            let body = r
+                .body_mut()
+                .with_config()
+                .limit(1 << 30)
+                .read_to_vec()
+                .unwrap();
             times.push(t.elapsed());
             assert_eq!(r.status().as_u16(), 200);
             bytes = body.len();

@@ -369,3 +369,64 @@ fn is_loopback_url(url: &str) -> bool {
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    fn section(url: &str, token: Option<&str>) -> OfficeSection {
+        OfficeSection {
+            url: Some(url.into()),
+            token: token.map(str::to_string),
+            ..OfficeSection::default()
+        }
+    }
+
+    #[test]
+    fn the_token_travels_only_over_tls_or_on_this_machine() {
+        let t = Some("0123456789abcdef");
+        assert!(
+            Office::from_config(&section("https://office.example:8743", t))
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            Office::from_config(&section("http://127.0.0.1:8743/", t))
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            Office::from_config(&section("http://[::1]:8743", t))
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            Office::from_config(&section("http://localhost", t))
+                .unwrap()
+                .is_some()
+        );
+        let e = Office::from_config(&section("http://office.example:8743", t)).unwrap_err();
+        assert!(e.to_string().contains("https://"), "{e}");
+        let e = Office::from_config(&section("http://127.0.0.1.evil.example/", t)).unwrap_err();
+        assert!(e.to_string().contains("https://"), "{e}");
+        let e = Office::from_config(&section("https://office.example", None)).unwrap_err();
+        assert!(e.to_string().contains("token"), "{e}");
+        assert!(
+            Office::from_config(&OfficeSection::default())
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_line_being_written_waits_for_the_next_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        let line = r#"{"v":2,"seq":1,"at":"2026-09-01T08:00:00Z","event":"opened","school":"S","separator":"-"}"#;
+        std::fs::write(&path, format!("{line}\n{{\"v\":2,\"seq\":2,\"at\"")).unwrap();
+        let lines = whole_lines(&path).unwrap();
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0].seq, 1);
+    }
+}
