@@ -1221,7 +1221,10 @@ fn two_kits_report_to_one_office_through_an_outage() {
             ("蒙晓彤", &id(105)),
         ],
     );
-    let b_extra = format!("{}\n", office_section(&token("二组-文件夹", "二组")));
+    let b_extra = format!(
+        "{}upload_packs = true\n",
+        office_section(&token("二组-文件夹", "二组"))
+    );
     let b = Day::for_school(SCHOOL_B, None, "folder", &b_extra);
     std::fs::create_dir_all(b.path("source")).unwrap();
     let b_config = std::fs::read_to_string(&b.config).unwrap().replace(
@@ -1325,6 +1328,8 @@ fn two_kits_report_to_one_office_through_an_outage() {
             .all(|k| k.status.is_some() && k.last_sync.is_some())
     );
 
+    // The kits stop; the office has everything (a sync by hand has nothing left to send).
+    let kit_logs = [kit_a.terminate(), kit_b.terminate()].join("\n");
     // A sync by hand (the daemon has done it all): nothing left to send.
     let out = rollcall()
         .args(["sync", "--json", "--config"])
@@ -1337,19 +1342,64 @@ fn two_kits_report_to_one_office_through_an_outage() {
         (Some("一组-相机"), Some(0))
     );
 
+    // B packs its school (partial: its three photos show one face) and reports it by hand:
+    // the ledger entry and the zip itself (upload_packs), checked against its SHA-256.
+    ok(&rollcall()
+        .arg("pack")
+        .arg(b.data())
+        .args(["--school", SCHOOL_B, "--allow-incomplete"])
+        .output()
+        .unwrap());
+    let out = rollcall()
+        .args(["sync", "--json", "--config"])
+        .arg(&b.config)
+        .output()
+        .unwrap();
+    let synced: Value = serde_json::from_str(&ok(&out)).unwrap();
+    assert_eq!(
+        (synced["submissions"].as_u64(), synced["packs"].as_u64()),
+        (Some(1), Some(1)),
+        "{synced}"
+    );
+    let city = office_city(&db);
+    let row_b = city.schools.iter().find(|r| r.school == SCHOOL_B).unwrap();
+    assert_eq!(row_b.submitted, Some(chrono::Local::now().date_naive()));
+    assert!(!row_b.submitted_complete);
+
     let office_log = office_log + &office.stop();
     assert!(
         office_log.contains("office: lines"),
         "the office logs what it takes:\n{office_log}"
     );
-    let logs = [office_log, kit_a.terminate(), kit_b.terminate()].join("\n");
+    let logs = [office_log, kit_logs].join("\n");
     for n in [101, 103, 105, 201, 203] {
         assert!(!logs.contains(&id(n)), "an ID number in a log");
     }
-    // No face descriptor left the kits: the office has none in its journal copies.
-    let out = rollcall()
-        .args(["office", "status", "--json", "--db", &db])
-        .output()
+    // No face descriptor left the kits: the office's copies of the processed lines have none
+    // (the kits' journals do).
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
         .unwrap();
-    assert!(!ok(&out).contains("\"face\""));
+    let (processed, with_face): (i64, i64) = rt.block_on(async {
+        let db = office::Db::connect(&db, 1).unwrap();
+        let c = db.pool.get().await.unwrap();
+        let row = c
+            .query_one(
+                "SELECT count(*) FILTER (WHERE event = 'processed'),
+                        count(*) FILTER (WHERE line LIKE '%\"face\"%') FROM journal",
+                &[],
+            )
+            .await
+            .unwrap();
+        (row.get(0), row.get(1))
+    });
+    assert_eq!((processed, with_face), (5, 0));
+    let journal_a =
+        std::fs::read_to_string(a.data().join("sessions").join(SCHOOL).join("journal.jsonl"))
+            .unwrap();
+    assert!(
+        journal_a.contains("\"face\""),
+        "the kit keeps its descriptors"
+    );
 }
