@@ -45,6 +45,13 @@ const CHECK: Size = Size {
     runs: 2,
 };
 
+/// A kit of the city: its data folder, its office client, its schools and rosters.
+struct Kit {
+    data: PathBuf,
+    office: kit::sync::Office,
+    schools: Vec<(String, Vec<session::StudentRecord>)>,
+}
+
 fn write_journal(path: &Path, lines: &[Line]) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     let mut f = std::io::BufWriter::new(
@@ -110,11 +117,7 @@ fn main() {
     let root = tempfile::tempdir().unwrap();
     let per_school = size.students / size.schools;
     let schools_per_kit = size.schools / size.kits;
-    let mut kits: Vec<(
-        PathBuf,
-        kit::sync::Office,
-        Vec<(String, Vec<session::StudentRecord>)>,
-    )> = Vec::new();
+    let mut kits: Vec<Kit> = Vec::new();
     for k in 0..size.kits {
         let data = root.path().join(format!("kit{k}"));
         let token = rt
@@ -151,11 +154,15 @@ fn main() {
             write_journal(&session::Layout::new(&data).journal(&name), &lines);
             schools.push((name, roster));
         }
-        kits.push((data, office, schools));
+        kits.push(Kit {
+            data,
+            office,
+            schools,
+        });
     }
     let started = Instant::now();
-    for (data, office, _) in &kits {
-        office.sync(data, None).unwrap();
+    for k in &kits {
+        k.office.sync(&k.data, None).unwrap();
     }
     let roster_time = started.elapsed();
     println!(
@@ -169,21 +176,21 @@ fn main() {
     // The day, offline: each kit photographs its first school whole and the rest of its photos
     // in the second, appended to the journals on disk.
     let mut day_lines = 0u64;
-    for (data, _, schools) in &kits {
+    for k in &kits {
         let mut left = size.photos;
-        for (name, roster) in schools.iter().take(2) {
+        for (name, roster) in k.schools.iter().take(2) {
             let n = left.min(roster.len() as u32);
             left -= n;
             let all = support::journal(name, roster, n as usize, "2026-09-02");
             let new = &all[2..];
             day_lines += new.len() as u64;
-            write_journal(&session::Layout::new(data).journal(name), new);
+            write_journal(&session::Layout::new(&k.data).journal(name), new);
         }
     }
     // One kit alone first (a kit's sync after a day offline), then the other 49, four at a time.
     let (alone, rest) = kits.split_first().unwrap();
     let t = Instant::now();
-    let synced = alone.1.sync(&alone.0, None).unwrap();
+    let synced = alone.office.sync(&alone.data, None).unwrap();
     let alone_time = t.elapsed();
     let t = Instant::now();
     let mut lines = synced.lines;
@@ -192,10 +199,10 @@ fn main() {
         let results: Vec<(u64, Duration)> = std::thread::scope(|scope| {
             let handles: Vec<_> = chunk
                 .iter()
-                .map(|(data, office, _)| {
+                .map(|k| {
                     scope.spawn(move || {
                         let t = Instant::now();
-                        let s = office.sync(data, None).unwrap();
+                        let s = k.office.sync(&k.data, None).unwrap();
                         (s.lines, t.elapsed())
                     })
                 })
@@ -252,7 +259,7 @@ fn main() {
     };
     let (city, city_bytes) = timed("/api/city");
     println!("office query /api/city ({city_bytes} bytes): {city}");
-    let (name, _) = &kits[0].2[1];
+    let (name, _) = &kits[0].schools[1];
     let path = format!(
         "/api/school?kit=kit0&school={}",
         name.bytes()
