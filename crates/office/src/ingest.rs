@@ -99,6 +99,10 @@ pub async fn lines(db: &Db, kit: &Principal, batch: Lines) -> Result<Accepted, E
         })?;
         apply(&mut state, &mut days, &line)?;
     }
+    // What the office shows of each student before the new lines, to write only the changes.
+    let before: Vec<StudentRow> = (0..state.students.len())
+        .map(|s| StudentRow::of(&state, s))
+        .collect();
     let mut seqs = Vec::with_capacity(new.len());
     let mut ats: Vec<Option<DateTime<Utc>>> = Vec::with_capacity(new.len());
     let mut events = Vec::with_capacity(new.len());
@@ -130,7 +134,7 @@ pub async fn lines(db: &Db, kit: &Principal, batch: Lines) -> Result<Accepted, E
     )
     .await?;
 
-    // The school's students and counts, as the replayed journal says.
+    // The school's counts, and the students whose row changed, as the replayed journal says.
     let mut keys = Vec::new();
     let mut classes = Vec::new();
     let mut rows = Vec::new();
@@ -138,13 +142,14 @@ pub async fn lines(db: &Db, kit: &Principal, batch: Lines) -> Result<Accepted, E
     let mut ids: Vec<Option<String>> = Vec::new();
     let mut masked = Vec::new();
     let mut standings = Vec::new();
+    // ID numbers whose city-wide duplicates may have changed: old and new of every changed row.
+    let mut touched: Vec<String> = Vec::new();
     let mut counts = [0i32; 6]; // students, photographed, retake, absent, to come, no photo
     for s in 0..state.students.len() {
-        let st = &state.students[s];
-        let standing = state.standing(s);
-        if standing != Standing::Removed {
+        let row = StudentRow::of(&state, s);
+        if row.standing != Standing::Removed {
             counts[0] += 1;
-            let i = match standing {
+            let i = match row.standing {
                 Standing::Photographed => 1,
                 Standing::Failed => 2,
                 Standing::Absent => 3,
@@ -153,13 +158,23 @@ pub async fn lines(db: &Db, kit: &Principal, batch: Lines) -> Result<Accepted, E
             };
             counts[i] += 1;
         }
-        keys.push(st.rec.key.clone());
-        classes.push(st.rec.class.clone());
-        rows.push(i32::try_from(st.rec.row).unwrap_or(i32::MAX));
-        names.push(st.rec.name.clone());
-        ids.push(st.rec.id_number.clone());
-        masked.push(roster::id::mask(&st.rec.id_text));
-        standings.push(standing_name(standing));
+        let old = before.get(s);
+        if old == Some(&row) {
+            continue;
+        }
+        let removed = |r: &StudentRow| r.standing == Standing::Removed;
+        if old.is_none_or(|o| o.id_number != row.id_number || removed(o) != removed(&row)) {
+            touched.extend(old.and_then(|o| o.id_number.clone()));
+            touched.extend(row.id_number.clone());
+        }
+        let rec = &state.students[s].rec;
+        keys.push(rec.key.clone());
+        classes.push(row.class);
+        rows.push(i32::try_from(row.row).unwrap_or(i32::MAX));
+        names.push(row.name);
+        ids.push(row.id_number);
+        masked.push(roster::id::mask(&row.id_text));
+        standings.push(standing_name(row.standing));
     }
     tx.execute(
         "INSERT INTO students (kit, school, key, class, row, name, id_number, id_masked, standing)
@@ -213,19 +228,31 @@ pub async fn lines(db: &Db, kit: &Principal, batch: Lines) -> Result<Accepted, E
     )
     .await?;
 
-    // City-wide duplicates of this school's ID numbers (and of those it had before).
+    // City-wide duplicates of the ID numbers that changed here (new, gone, or a student taken
+    // off or back onto the roster).
+    touched.sort_unstable();
+    touched.dedup();
+    if !touched.is_empty() {
+        duplicates(&tx, &touched).await?;
+    }
+    tx.execute(
+        "UPDATE kits SET last_sync = now() WHERE id = $1",
+        &[&kit.id],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Accepted {
+        through: new.last().map_or(through, |l| l.seq),
+    })
+}
+
+/// Recomputes the duplicates of `touched` (under the advisory lock: see the module's doc).
+async fn duplicates(
+    tx: &deadpool_postgres::Transaction<'_>,
+    touched: &[String],
+) -> Result<(), Error> {
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&DUPLICATES_LOCK])
         .await?;
-    let mut touched: Vec<String> = ids.iter().flatten().cloned().collect();
-    for row in tx
-        .query(
-            "SELECT id_number FROM duplicates WHERE kit = $1 AND school = $2",
-            &[&kit.id, &batch.school],
-        )
-        .await?
-    {
-        touched.push(row.get(0));
-    }
     tx.execute(
         "DELETE FROM duplicates WHERE id_number = ANY($1)",
         &[&touched],
@@ -241,15 +268,32 @@ pub async fn lines(db: &Db, kit: &Principal, batch: Lines) -> Result<Accepted, E
         &[&touched],
     )
     .await?;
-    tx.execute(
-        "UPDATE kits SET last_sync = now() WHERE id = $1",
-        &[&kit.id],
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Accepted {
-        through: new.last().map_or(through, |l| l.seq),
-    })
+    Ok(())
+}
+
+/// A student as the office keeps them (the `students` table's columns).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct StudentRow {
+    class: String,
+    row: u32,
+    name: String,
+    id_number: Option<String>,
+    id_text: String,
+    standing: Standing,
+}
+
+impl StudentRow {
+    fn of(state: &State, s: usize) -> StudentRow {
+        let rec = &state.students[s].rec;
+        StudentRow {
+            class: rec.class.clone(),
+            row: rec.row,
+            name: rec.name.clone(),
+            id_number: rec.id_number.clone(),
+            id_text: rec.id_text.clone(),
+            standing: state.standing(s),
+        }
+    }
 }
 
 fn apply(state: &mut State, days: &mut Days, line: &Line) -> Result<(), Error> {

@@ -13,8 +13,8 @@ use crate::wire::{
     SchoolDetail, SchoolRow, Team,
 };
 
-/// The most roster problems listed (the count beyond shows in the school rows' kits).
-pub const MAX_PROBLEMS: i64 = 1_000;
+/// The most duplicates and roster problems listed (`City` says how many there are).
+pub const MAX_LISTED: i64 = 1_000;
 
 fn standing(name: &str) -> Standing {
     serde_json::from_value(serde_json::Value::String(name.to_string())).unwrap_or(Standing::Waiting)
@@ -116,13 +116,22 @@ pub async fn city(db: &Db, today: NaiveDate) -> Result<City, Error> {
     }
 
     let duplicates = duplicates(&client).await?;
+    let totals = client
+        .query_one(
+            "SELECT (SELECT count(DISTINCT id_number) FROM duplicates),
+                    (SELECT count(*) FROM students
+                     WHERE id_number IS NULL AND standing NOT IN ('removed', 'no_photo_needed'))",
+            &[],
+        )
+        .await?;
+    let total = |i: usize| u64::try_from(totals.get::<_, i64>(i)).unwrap_or(0);
     let problems = client
         .query(
             "SELECT st.school, k.name, st.class, st.row, st.name, st.id_masked
              FROM students st JOIN kits k ON k.id = st.kit
              WHERE st.id_number IS NULL AND st.standing NOT IN ('removed', 'no_photo_needed')
              ORDER BY st.school, st.class, st.row LIMIT $1",
-            &[&MAX_PROBLEMS],
+            &[&MAX_LISTED],
         )
         .await?
         .iter()
@@ -176,7 +185,9 @@ pub async fn city(db: &Db, today: NaiveDate) -> Result<City, Error> {
         teams: teams.into_values().collect(),
         schools,
         duplicates,
+        duplicates_total: total(0),
         problems,
+        problems_total: total(1),
         due,
     })
 }
@@ -185,12 +196,13 @@ async fn duplicates(client: &deadpool_postgres::Client) -> Result<Vec<Duplicate>
     let rows = client
         .query(
             "SELECT d.id_number, st.id_masked, st.school, k.name, st.class, st.name, st.standing
-             FROM duplicates d
+             FROM (SELECT DISTINCT id_number FROM duplicates ORDER BY id_number LIMIT $1) listed
+             JOIN duplicates d ON d.id_number = listed.id_number
              JOIN students st ON st.kit = d.kit AND st.school = d.school
                              AND st.id_number = d.id_number
              JOIN kits k ON k.id = d.kit
              ORDER BY d.id_number, st.school, k.name",
-            &[],
+            &[&MAX_LISTED],
         )
         .await?;
     let mut out: Vec<(String, Duplicate)> = Vec::new();

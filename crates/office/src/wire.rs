@@ -92,10 +92,15 @@ pub struct City {
     pub at: DateTime<Utc>,
     pub teams: Vec<Team>,
     pub schools: Vec<SchoolRow>,
-    /// The same ID number on more than one school's roster, city-wide: each ID once.
+    /// The same ID number on more than one school's roster, city-wide: each ID once (the first
+    /// `query::MAX_LISTED` by ID).
     pub duplicates: Vec<Duplicate>,
-    /// Roster rows whose ID number or name is still wrong (no file name can be made).
+    /// How many IDs are on more than one roster.
+    pub duplicates_total: u64,
+    /// Roster rows whose ID number or name is still wrong (no file name can be made), the first
+    /// `query::MAX_LISTED` by school, class and row.
     pub problems: Vec<Problem>,
+    pub problems_total: u64,
     /// What is due by the city's schedule, and what was submitted.
     pub due: Vec<Due>,
 }

@@ -96,6 +96,10 @@ function draw(city) {
     cell(tr, d.id);
     cell(tr, d.places.map((p) => `${p.school} ${p.class} ${p.name}（${p.kit}，${STANDING[p.standing] ? t(...STANDING[p.standing]) : p.standing}）`).join("；"));
   }, t("没有跨校重复", "none"));
+  $("#duplicates-more").textContent = city.duplicates_total > city.duplicates.length
+    ? t(`共 ${city.duplicates_total} 个，只列出前 ${city.duplicates.length} 个`, `${city.duplicates_total} in all; the first ${city.duplicates.length} listed`) : "";
+  $("#problems-more").textContent = city.problems_total > city.problems.length
+    ? t(`共 ${city.problems_total} 行，只列出前 ${city.problems.length} 行`, `${city.problems_total} in all; the first ${city.problems.length} listed`) : "";
   fill("problems", city.problems, (tr, p) => {
     cell(tr, p.school); cell(tr, p.class); cell(tr, p.row, "num"); cell(tr, p.name); cell(tr, p.id);
   }, t("没有", "none"));

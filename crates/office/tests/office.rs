@@ -259,6 +259,7 @@ fn kits_report_and_the_city_adds_up() {
     );
     // The student on both rosters: one duplicate, two places.
     assert_eq!(c.duplicates.len(), 1, "{:?}", c.duplicates);
+    assert_eq!((c.duplicates_total, c.problems_total), (1, 1));
     let d = &c.duplicates[0];
     assert_eq!(d.places.len(), 2);
     assert!(!d.id.contains(&roster_x[4].id_text), "the ID is masked");
@@ -328,6 +329,27 @@ fn kits_report_and_the_city_adds_up() {
         .find(|r| r.school == "示例第一小学")
         .unwrap();
     assert_eq!((xs.counts.absent, xs.counts.to_come), (0, 40));
+
+    // Y's roster is corrected: the student registered twice leaves it. The duplicate goes.
+    let mut smaller = roster_y.clone();
+    smaller.remove(9);
+    let mut reload = y.clone();
+    reload.push(support::next(
+        &y,
+        day,
+        Event::RosterLoaded {
+            sources: vec!["名册.xlsx".into()],
+            students: smaller,
+        },
+    ));
+    assert_eq!(
+        through(lines(&s, &b, "示例第二中学", &reload)),
+        reload.len() as u64
+    );
+    let c = city(&s, &coordinator);
+    assert_eq!((c.duplicates.len(), c.duplicates_total), (0, 0), "{:?}", c.duplicates);
+    let ys = c.schools.iter().find(|r| r.school == "示例第二中学").unwrap();
+    assert_eq!(ys.counts.students, 49);
 
     // Roles and revocation.
     assert_eq!(

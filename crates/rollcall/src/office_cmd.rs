@@ -454,10 +454,24 @@ fn render(city: &City) -> String {
             );
         }
     }
-    if !city.problems.is_empty() {
+    if city.duplicates_total > city.duplicates.len() as u64 {
         out += &say(
-            format!("名册中未解决的问题：{} 行\n", city.problems.len()),
-            format!("roster problems still open: {} rows\n", city.problems.len()),
+            format!(
+                "跨校重复共 {} 个（以上为前 {} 个）\n",
+                city.duplicates_total,
+                city.duplicates.len()
+            ),
+            format!(
+                "{} IDs on several rosters in all (the first {} above)\n",
+                city.duplicates_total,
+                city.duplicates.len()
+            ),
+        );
+    }
+    if city.problems_total > 0 {
+        out += &say(
+            format!("名册中未解决的问题：{} 行\n", city.problems_total),
+            format!("roster problems still open: {} rows\n", city.problems_total),
         );
     }
     out
