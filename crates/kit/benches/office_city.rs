@@ -9,7 +9,7 @@
 //! Under `cargo test` (no `--bench`) the same runs on a city of 6 schools, once, as a check.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "../../office/tests/support/mod.rs"]
+#[path = "../../office/src/tests/support.rs"]
 mod support;
 
 use std::io::Write;
@@ -142,8 +142,8 @@ fn main() {
             let mut roster = support::roster(s * per_school + 1, per_school);
             for (i, r) in roster.iter_mut().enumerate() {
                 if i % 500 == 7 && s > 0 {
-                    // Also on the previous school's roster.
-                    r.id_number = Some(support::id((s - 1) * per_school + 1 + i as u32));
+                    // Also on the previous school's roster (its next student, left as is).
+                    r.id_number = Some(support::id((s - 1) * per_school + 2 + i as u32));
                     r.id_text = r.id_number.clone().unwrap();
                 }
                 if i % 1000 == 3 {

@@ -22,3 +22,6 @@ pub mod tokens;
 
 #[cfg(feature = "server")]
 pub use db::{Db, Error};
+
+#[cfg(all(test, feature = "server"))]
+mod tests;

@@ -1,17 +1,18 @@
-//! The office against a real PostgreSQL server (a throw-away cluster per test) and real HTTP:
+//! The office against a real PostgreSQL server (a throw-away cluster per test) and real HTTP
+//! (in the library's test binary: one binary less to link):
 //! migrations, ingest (idempotent, gaps, lines the journal refuses, face descriptors), the city
 //! view (counts, make-up lists, duplicates across schools, roster problems, due), tokens
 //! (roles, revocation), the hardening (Host, cookie never authorises a change, CSP) and TLS.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod support;
+pub(crate) mod support;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use office::Db;
-use office::tokens::{self, Role};
-use office::wire::{Accepted, City, Cursor, Lines, Refusal, SchoolDetail};
+use crate::Db;
+use crate::tokens::{self, Role};
+use crate::wire::{Accepted, City, Cursor, Lines, Refusal, SchoolDetail};
 use session::Event;
 use testkit::Postgres;
 use tokio_util::sync::CancellationToken;
@@ -37,13 +38,13 @@ impl Server {
             .unwrap();
         let addr = listener.local_addr().unwrap();
         let stop = CancellationToken::new();
-        let state = Arc::new(office::http::Office {
+        let state = Arc::new(crate::http::Office {
             db: db.clone(),
             bound: addr,
             hosts: vec!["office.example".into()],
             tls: tls.is_some(),
         });
-        rt.spawn(office::http::serve(listener, state, tls, stop.clone()));
+        rt.spawn(crate::http::serve(listener, state, tls, stop.clone()));
         Server { addr, rt, stop, db }
     }
 
@@ -437,7 +438,7 @@ fn the_page_and_the_hardening() {
     let r = agent()
         .post(s.url("/api/kit/status"))
         .header("cookie", &kit_cookie)
-        .send_json(office::wire::KitStatus::default())
+        .send_json(crate::wire::KitStatus::default())
         .unwrap();
     assert_eq!(r.status().as_u16(), 401);
 
@@ -465,7 +466,7 @@ fn the_page_and_the_hardening() {
         let mut r = agent()
             .post(s.url("/api/kit/pack"))
             .header("authorization", format!("Bearer {kit}"))
-            .header(office::wire::SHA256_HEADER, sha)
+            .header(crate::wire::SHA256_HEADER, sha)
             .send(&zip[..])
             .unwrap();
         (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
@@ -493,11 +494,11 @@ fn the_page_and_the_hardening() {
 #[test]
 fn tls_with_a_self_signed_certificate() {
     let Some(pg) = Postgres::start() else { return };
-    let (pem, key) = office::http::self_signed(&["localhost".into()]).unwrap();
+    let (pem, key) = crate::http::self_signed(&["localhost".into()]).unwrap();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("office.pem"), &pem).unwrap();
     std::fs::write(dir.path().join("office.key"), &key).unwrap();
-    let tls = office::http::tls_config(
+    let tls = crate::http::tls_config(
         &dir.path().join("office.pem"),
         &dir.path().join("office.key"),
     )
