@@ -1180,6 +1180,13 @@ fn two_kits_report_to_one_office_through_an_outage() {
         return;
     };
     let db = pg.url();
+    // Beyond loopback the office needs TLS: refused before anything starts.
+    let out = rollcall()
+        .args(["office", "serve", "--listen", "0.0.0.0:0", "--db", &db])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--tls-cert"));
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -1320,6 +1327,15 @@ fn two_kits_report_to_one_office_through_an_outage() {
     assert_eq!(places, BTreeSet::from([SCHOOL, SCHOOL_B]));
     assert!(!city.duplicates[0].id.contains(&id(103)));
     assert!(city.problems.is_empty(), "{:#?}", city.problems);
+    // The same in words.
+    let text = ok(&rollcall()
+        .args(["office", "status", "--db", &db])
+        .output()
+        .unwrap());
+    assert!(
+        text.contains("一组：已拍 2 / 3 人") && text.contains("跨校重复"),
+        "{text}"
+    );
     // The kits' status snapshots arrived.
     assert!(
         city.teams

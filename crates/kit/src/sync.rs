@@ -46,12 +46,21 @@ pub struct SchoolSynced {
 }
 
 /// The office as this kit reaches it.
-#[derive(Debug)]
 pub struct Office {
     url: String,
     token: String,
     agent: ureq::Agent,
     upload_packs: bool,
+}
+
+impl std::fmt::Debug for Office {
+    /// Without the token: a debug print must not leak it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Office")
+            .field("url", &self.url)
+            .field("upload_packs", &self.upload_packs)
+            .finish_non_exhaustive()
+    }
 }
 
 fn refused(zh: String, en: String) -> Error {

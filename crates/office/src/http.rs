@@ -17,7 +17,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Query, Request, State as AxumState};
+use axum::extract::{DefaultBodyLimit, Extension, Query, Request, State as AxumState};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -39,8 +39,10 @@ const STYLE: [&str; 2] = [
     include_str!("../static/office.css"),
 ];
 const TOKEN_COOKIE: &str = "rollcall_office";
-/// A request body: a day of lines is ~2 MB; a school's pack can be large.
-const MAX_BODY: usize = 512 * 1024 * 1024;
+/// A request body: 2,000 lines are ~1 MB (a roster line of a big school a few hundred KB).
+const MAX_BODY: usize = 32 * 1024 * 1024;
+/// An uploaded pack: a school of 3,000 photos at ~40 KB.
+const MAX_PACK: usize = 512 * 1024 * 1024;
 
 /// Everything the handlers need.
 #[derive(Debug)]
@@ -57,17 +59,25 @@ pub struct Office {
 type Shared = Arc<Office>;
 
 pub fn router(office: Shared) -> Router {
+    // The kits' routes: the token is checked before a body is read, so a stranger cannot make
+    // the office buffer anything.
+    let kits = Router::new()
+        .route("/api/kit/cursor", get(cursor))
+        .route("/api/kit/lines", post(lines))
+        .route("/api/kit/submissions", post(submissions))
+        .route("/api/kit/status", post(status))
+        .route(
+            "/api/kit/pack",
+            post(pack).layer(DefaultBodyLimit::max(MAX_PACK)),
+        )
+        .layer(middleware::from_fn_with_state(office.clone(), kit_only));
     Router::new()
         .route("/", get(page))
         .route("/office.js", get(script))
         .route("/app.css", get(style))
         .route("/api/city", get(city))
         .route("/api/school", get(school))
-        .route("/api/kit/cursor", get(cursor))
-        .route("/api/kit/lines", post(lines))
-        .route("/api/kit/submissions", post(submissions))
-        .route("/api/kit/status", post(status))
-        .route("/api/kit/pack", post(pack))
+        .merge(kits)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn_with_state(office.clone(), hosts))
@@ -141,6 +151,21 @@ async fn principal(
             en: "the token is unknown or revoked".into(),
         })),
         Err(e) => Err(failed(e)),
+    }
+}
+
+/// The kits' routes: a kit's bearer token, its holder handed to the handler.
+async fn kit_only(
+    AxumState(office): AxumState<Shared>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    match principal(&office, request.headers(), false, Role::Kit).await {
+        Ok(kit) => {
+            request.extensions_mut().insert(kit);
+            next.run(request).await
+        }
+        Err(r) => r,
     }
 }
 
@@ -228,11 +253,10 @@ async fn school(
     }
 }
 
-async fn cursor(AxumState(office): AxumState<Shared>, headers: HeaderMap) -> Response {
-    let kit = match principal(&office, &headers, false, Role::Kit).await {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
+async fn cursor(
+    AxumState(office): AxumState<Shared>,
+    Extension(kit): Extension<Principal>,
+) -> Response {
     match ingest::cursor(&office.db, &kit).await {
         Ok(c) => Json(c).into_response(),
         Err(e) => failed(e),
@@ -241,13 +265,9 @@ async fn cursor(AxumState(office): AxumState<Shared>, headers: HeaderMap) -> Res
 
 async fn lines(
     AxumState(office): AxumState<Shared>,
-    headers: HeaderMap,
+    Extension(kit): Extension<Principal>,
     Json(batch): Json<Lines>,
 ) -> Response {
-    let kit = match principal(&office, &headers, false, Role::Kit).await {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
     let n = batch.lines.len();
     let school = batch.school.clone();
     match ingest::lines(&office.db, &kit, batch).await {
@@ -264,13 +284,9 @@ async fn lines(
 
 async fn submissions(
     AxumState(office): AxumState<Shared>,
-    headers: HeaderMap,
+    Extension(kit): Extension<Principal>,
     Json(entries): Json<Vec<export::plan::Submission>>,
 ) -> Response {
-    let kit = match principal(&office, &headers, false, Role::Kit).await {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
     match ingest::submissions(&office.db, &kit, &entries).await {
         Ok(a) => Json(a).into_response(),
         Err(e) => failed(e),
@@ -279,24 +295,21 @@ async fn submissions(
 
 async fn status(
     AxumState(office): AxumState<Shared>,
-    headers: HeaderMap,
+    Extension(kit): Extension<Principal>,
     Json(s): Json<KitStatus>,
 ) -> Response {
-    let kit = match principal(&office, &headers, false, Role::Kit).await {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
     match ingest::status(&office.db, &kit, &s).await {
         Ok(a) => Json(a).into_response(),
         Err(e) => failed(e),
     }
 }
 
-async fn pack(AxumState(office): AxumState<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    let kit = match principal(&office, &headers, false, Role::Kit).await {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
+async fn pack(
+    AxumState(office): AxumState<Shared>,
+    Extension(kit): Extension<Principal>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let Some(sha) = headers.get(SHA256_HEADER).and_then(|v| v.to_str().ok()) else {
         return refused(Refusal::Invalid {
             zh: format!("缺少 {SHA256_HEADER}"),

@@ -348,8 +348,17 @@ fn kits_report_and_the_city_adds_up() {
         reload.len() as u64
     );
     let c = city(&s, &coordinator);
-    assert_eq!((c.duplicates.len(), c.duplicates_total), (0, 0), "{:?}", c.duplicates);
-    let ys = c.schools.iter().find(|r| r.school == "示例第二中学").unwrap();
+    assert_eq!(
+        (c.duplicates.len(), c.duplicates_total),
+        (0, 0),
+        "{:?}",
+        c.duplicates
+    );
+    let ys = c
+        .schools
+        .iter()
+        .find(|r| r.school == "示例第二中学")
+        .unwrap();
     assert_eq!(ys.counts.students, 49);
 
     // Roles and revocation.
@@ -457,6 +466,19 @@ fn the_page_and_the_hardening() {
         .call()
         .unwrap();
     assert_eq!(r.status().as_u16(), 403);
+
+    // A body beyond the limit (32 MB for everything but packs) is refused unread.
+    let huge = vec![b' '; 33 * 1024 * 1024];
+    let r = agent()
+        .post(s.url("/api/kit/status"))
+        .header("authorization", format!("Bearer {kit}"))
+        .header("content-type", "application/json")
+        .send(&huge[..]);
+    assert!(
+        r.as_ref().map_or(true, |r| r.status().as_u16() == 413),
+        "{:?}",
+        r.map(|r| r.status())
+    );
 
     // Packs: checked against their SHA-256 and the ledger.
     use sha2::Digest;
