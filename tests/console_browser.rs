@@ -41,14 +41,27 @@ fn wait_for_port(port: u16) {
 }
 
 fn serve(data: &Path, spool: &Path, port: u16) -> Child {
+    let (data, spool) = (data.to_str().unwrap(), spool.to_str().unwrap());
+    let console = format!("127.0.0.1:{port}");
+    listening(
+        &[
+            "session",
+            "run",
+            data,
+            "--spool",
+            spool,
+            "--console",
+            &console,
+        ],
+        port,
+    )
+}
+
+/// `rollcall <args>` as a process, once something listens on `port`.
+fn listening(args: &[&str], port: u16) -> Child {
     let child = Command::new(env!("CARGO_BIN_EXE_rollcall"))
         .env_remove("RUST_LOG")
-        .args(["session", "run"])
-        .arg(data)
-        .arg("--spool")
-        .arg(spool)
-        .arg("--console")
-        .arg(format!("127.0.0.1:{port}"))
+        .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -130,6 +143,22 @@ fn drop_frame(spool: &Path, name: &str) {
     std::fs::rename(&part, spool.join(name)).unwrap();
 }
 
+/// A session of the demo school in `data`.
+fn start_demo_session(data: &Path) {
+    let roster = repo().join("demo/rosters/梧州市示例中学");
+    let out = run(&[
+        "session",
+        "start",
+        data.to_str().unwrap(),
+        roster.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Headless chromium through chromedriver: the WebDriver client and the driver's process.
 async fn browser() -> (Client, Child) {
     let chromium = find_binary(&["chromium", "chromium-browser"]);
@@ -166,18 +195,7 @@ async fn the_console_follows_the_session_in_a_real_browser() {
     let data = tmp.path().join("data");
     let spool = tmp.path().join("spool");
     std::fs::create_dir_all(&spool).unwrap();
-    let roster = repo().join("demo/rosters/梧州市示例中学");
-    let out = run(&[
-        "session",
-        "start",
-        data.to_str().unwrap(),
-        roster.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    start_demo_session(&data);
 
     let port = free_port();
     let mut server = serve(&data, &spool, port);
@@ -336,18 +354,7 @@ async fn the_office_page_shows_the_city_in_a_real_browser() {
     let db = pg.url();
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    let roster = repo().join("demo/rosters/梧州市示例中学");
-    let out = run(&[
-        "session",
-        "start",
-        data.to_str().unwrap(),
-        roster.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    start_demo_session(&data);
     let token = |args: &[&str]| -> String {
         let mut all = vec!["office", "token", "add", "--json", "--db", &db];
         all.extend_from_slice(args);
@@ -364,14 +371,8 @@ async fn the_office_page_shows_the_city_in_a_real_browser() {
     let coordinator = token(&["王协调", "--coordinator"]);
 
     let port = free_port();
-    let mut office = Command::new(env!("CARGO_BIN_EXE_rollcall"))
-        .args(["office", "serve", "--db", &db, "--listen"])
-        .arg(format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_port(port);
+    let listen = format!("127.0.0.1:{port}");
+    let mut office = listening(&["office", "serve", "--db", &db, "--listen", &listen], port);
     let config = tmp.path().join("rollcall.toml");
     std::fs::write(
         &config,

@@ -364,35 +364,12 @@ fn status(a: StatusArgs) -> Result<ExitCode> {
 fn render(city: &City) -> String {
     let mut out = String::new();
     for team in &city.teams {
-        let c = &team.counts;
-        out += &say(
-            format!(
-                "{}：已拍 {} / {} 人，需重拍 {}，缺席 {}，待拍 {}\n",
-                if team.team.is_empty() {
-                    "（未分组）"
-                } else {
-                    &team.team
-                },
-                c.photographed,
-                c.students,
-                c.retake,
-                c.absent,
-                c.to_come
-            ),
-            format!(
-                "{}: {} of {} photographed, {} retake, {} absent, {} to come\n",
-                if team.team.is_empty() {
-                    "(no team)"
-                } else {
-                    &team.team
-                },
-                c.photographed,
-                c.students,
-                c.retake,
-                c.absent,
-                c.to_come
-            ),
-        );
+        let (zh, en) = if team.team.is_empty() {
+            ("（未分组）", "(no team)")
+        } else {
+            (team.team.as_str(), team.team.as_str())
+        };
+        out += &counts_line(zh, en, &team.counts);
         for k in &team.kits {
             let when = k.last_sync.map_or_else(
                 || say("从未同步", "never synced"),
@@ -402,27 +379,10 @@ fn render(city: &City) -> String {
         }
     }
     for s in &city.schools {
-        out += &say(
-            format!(
-                "{}（{}）：已拍 {} / {}，需重拍 {}，缺席 {}，待拍 {}\n",
-                s.school,
-                s.kit,
-                s.counts.photographed,
-                s.counts.students,
-                s.counts.retake,
-                s.counts.absent,
-                s.counts.to_come
-            ),
-            format!(
-                "{} ({}): {} of {} photographed, {} retake, {} absent, {} to come\n",
-                s.school,
-                s.kit,
-                s.counts.photographed,
-                s.counts.students,
-                s.counts.retake,
-                s.counts.absent,
-                s.counts.to_come
-            ),
+        out += &counts_line(
+            &format!("{}（{}）", s.school, s.kit),
+            &format!("{} ({})", s.school, s.kit),
+            &s.counts,
         );
     }
     for d in &city.duplicates {
@@ -475,6 +435,20 @@ fn render(city: &City) -> String {
         );
     }
     out
+}
+
+/// "<label>：已拍 … 人，需重拍 …" in the operator's language.
+fn counts_line(zh: &str, en: &str, c: &office::wire::Counts) -> String {
+    say(
+        format!(
+            "{zh}：已拍 {} / {} 人，需重拍 {}，缺席 {}，待拍 {}\n",
+            c.photographed, c.students, c.retake, c.absent, c.to_come
+        ),
+        format!(
+            "{en}: {} of {} photographed, {} retake, {} absent, {} to come\n",
+            c.photographed, c.students, c.retake, c.absent, c.to_come
+        ),
+    )
 }
 
 fn cert(a: CertArgs) -> Result<ExitCode> {
