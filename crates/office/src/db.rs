@@ -30,6 +30,8 @@ pub enum Error {
     Db(#[from] tokio_postgres::Error),
     #[error("{0}")]
     Refused(crate::wire::Refusal),
+    #[error("no random numbers from the kernel: {0}")]
+    Random(String),
 }
 
 impl Error {
@@ -42,23 +44,6 @@ impl Error {
                 zh: format!("办公室数据库暂时不可用：{other}"),
                 en: other.to_string(),
             },
-        }
-    }
-}
-
-impl std::fmt::Display for crate::wire::Refusal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        use crate::wire::Refusal;
-        match self {
-            Refusal::Gap { school, through } => write!(
-                f,
-                "the office has lines of {school} up to {through} only: resend from {}",
-                through + 1
-            ),
-            Refusal::Invalid { zh, en }
-            | Refusal::Unauthorized { zh, en }
-            | Refusal::Forbidden { zh, en }
-            | Refusal::Unavailable { zh, en } => write!(f, "{zh} / {en}"),
         }
     }
 }

@@ -563,3 +563,58 @@ fn tls_with_a_self_signed_certificate() {
             .is_err()
     );
 }
+
+#[test]
+fn two_instances_and_eight_kits_at_once_find_every_duplicate() {
+    let Some(pg) = Postgres::start() else { return };
+    // Two instances of the service over one database (as behind a load balancer).
+    let one = Server::start(&pg, None);
+    let two = Server::start(&pg, None);
+    let coordinator = one.token("协调员", "", Role::Coordinator);
+    const N: u32 = 8;
+    let kits: Vec<String> = (0..N)
+        .map(|k| one.token(&format!("kit{k}"), "一组", Role::Kit))
+        .collect();
+    // Three rounds (the race it guards against does not show every time): in each, school k's
+    // second student is also school k+1's first (a ring): N shared IDs, each found only when
+    // two kits' transactions, on two instances, see each other's rows.
+    for round in 0..3u32 {
+        let journals: Vec<(String, Vec<session::Line>)> = (0..N)
+            .map(|k| {
+                let first = (round * N + k) * 100 + 1;
+                let mut roster = support::roster(first, 50);
+                let next = round * N + (k + 1) % N;
+                roster[1].id_number = Some(support::id(next * 100 + 1));
+                roster[1].id_text = roster[1].id_number.clone().unwrap();
+                let name = format!("学校{round}-{k}");
+                (
+                    name.clone(),
+                    support::journal(&name, &roster, 20, "2026-09-01"),
+                )
+            })
+            .collect();
+        let barrier = std::sync::Barrier::new(N as usize);
+        std::thread::scope(|scope| {
+            for k in 0..N as usize {
+                let server = if k % 2 == 0 { &one } else { &two };
+                let (token, (name, lines), barrier) = (&kits[k], &journals[k], &barrier);
+                scope.spawn(move || {
+                    barrier.wait();
+                    assert_eq!(
+                        through(self::lines(server, token, name, lines)),
+                        lines.len() as u64
+                    );
+                });
+            }
+        });
+        let c = city(&two, &coordinator);
+        assert_eq!(c.schools.len(), ((round + 1) * N) as usize);
+        assert_eq!(
+            c.duplicates_total,
+            u64::from((round + 1) * N),
+            "{:#?}",
+            c.duplicates
+        );
+        assert!(c.duplicates.iter().all(|d| d.places.len() == 2));
+    }
+}

@@ -227,3 +227,19 @@ pub struct DueSchool {
     pub school: String,
     pub submitted: bool,
 }
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::Gap { school, through } => write!(
+                f,
+                "the office has lines of {school} up to {through} only: resend from {}",
+                through + 1
+            ),
+            Refusal::Invalid { zh, en }
+            | Refusal::Unauthorized { zh, en }
+            | Refusal::Forbidden { zh, en }
+            | Refusal::Unavailable { zh, en } => write!(f, "{zh} / {en}"),
+        }
+    }
+}
