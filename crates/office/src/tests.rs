@@ -382,6 +382,13 @@ fn kits_report_and_the_city_adds_up() {
             .iter()
             .any(|h| h.name == "二组-笔记本1" && h.revoked_at.is_some())
     );
+    // Rotating gives B a new token (and its role back): the old one stays refused.
+    let (b2, role) =
+        s.rt.block_on(tokens::rotate(&s.db, "二组-笔记本1"))
+            .unwrap();
+    assert_eq!(role, Role::Kit);
+    assert_eq!(get(&s, "/api/kit/cursor", &b).0, 401);
+    assert_eq!(get(&s, "/api/kit/cursor", &b2).0, 200);
     // What B sent stays.
     assert!(
         city(&s, &coordinator)

@@ -97,19 +97,20 @@ pub async fn add(db: &Db, name: &str, team: &str, role: Role) -> Result<String, 
 }
 
 /// A new token for an existing name (the old one stops working; a revoked name is restored).
-pub async fn rotate(db: &Db, name: &str) -> Result<String, Error> {
+/// Returns it with the holder's role.
+pub async fn rotate(db: &Db, name: &str) -> Result<(String, Role), Error> {
     let token = new_token()?;
     let client = db.pool.get().await?;
-    let n = client
-        .execute(
-            "UPDATE kits SET token_sha256 = $2, revoked_at = NULL WHERE name = $1",
+    let row = client
+        .query_opt(
+            "UPDATE kits SET token_sha256 = $2, revoked_at = NULL WHERE name = $1 RETURNING role",
             &[&name, &digest(&token)],
         )
         .await?;
-    if n == 0 {
-        return Err(unknown(name));
+    match row {
+        Some(r) => Ok((token, Role::parse(r.get(0)))),
+        None => Err(unknown(name)),
     }
-    Ok(token)
 }
 
 /// Revokes `name`'s token: its next request is refused. What it sent stays.

@@ -80,7 +80,7 @@ pub enum TokenCommand {
     /// Example: rollcall office token add 一组-笔记本1 --team 一组
     Add(TokenAddArgs),
     /// A new token for an existing name; the old one stops working at once.
-    Rotate(TokenNameArgs),
+    Rotate(TokenRotateArgs),
     /// Revoke a token: its next request is refused. What the kit sent stays.
     Revoke(TokenNameArgs),
     /// Every name, its team and role, when it last synced (never the tokens).
@@ -111,6 +111,18 @@ pub struct TokenNameArgs {
     #[command(flatten)]
     db: DbArgs,
     name: String,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenRotateArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    name: String,
+    /// The office's address, to print the new link or [office] section.
+    #[arg(long)]
+    url: Option<String>,
     #[arg(long)]
     json: bool,
 }
@@ -256,11 +268,11 @@ fn token(cmd: TokenCommand) -> Result<ExitCode> {
             show_token(&a.name, role, &token, a.url.as_deref(), a.json)
         }
         TokenCommand::Rotate(a) => {
-            let token = rt.block_on(async {
+            let (token, role) = rt.block_on(async {
                 let db = office::Db::connect(&a.db.db, 1)?;
                 office::tokens::rotate(&db, &a.name).await
             })?;
-            show_token(&a.name, Role::Kit, &token, None, a.json)
+            show_token(&a.name, role, &token, a.url.as_deref(), a.json)
         }
         TokenCommand::Revoke(a) => {
             rt.block_on(async {
