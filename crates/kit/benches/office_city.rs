@@ -268,12 +268,19 @@ fn main() {
     );
     let (school, school_bytes) = timed(&path);
     println!("office query /api/school, a make-up list ({school_bytes} bytes): {school}");
-    let c = rt
-        .block_on(office::query::city(
-            &db,
-            chrono::NaiveDate::from_ymd_opt(2026, 9, 2).unwrap(),
-        ))
-        .unwrap();
+    // The same view without HTTP and JSON: the database's part.
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 9, 2).unwrap();
+    let mut direct = Vec::new();
+    for _ in 0..size.runs {
+        let t = Instant::now();
+        rt.block_on(office::query::city(&db, day)).unwrap();
+        direct.push(t.elapsed());
+    }
+    println!(
+        "office query::city in process (the queries alone): {}",
+        stats(direct)
+    );
+    let c = rt.block_on(office::query::city(&db, day)).unwrap();
     println!(
         "office city view: {} schools, {} duplicates, {} roster problems listed",
         c.schools.len(),

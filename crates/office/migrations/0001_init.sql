@@ -61,7 +61,8 @@ CREATE TABLE students (
     PRIMARY KEY (kit, school, key),
     FOREIGN KEY (kit, school) REFERENCES schools (kit, school)
 );
-CREATE INDEX students_id_number ON students (id_number) WHERE id_number IS NOT NULL;
+-- Finding a student by ID (duplicates): the kit and school too, so a place is one lookup.
+CREATE INDEX students_id_number ON students (id_number, kit, school) WHERE id_number IS NOT NULL;
 CREATE INDEX students_problems ON students (kit, school) WHERE id_number IS NULL;
 CREATE INDEX students_make_up ON students (kit, school)
     WHERE standing IN ('waiting', 'failed', 'absent', 'processing');

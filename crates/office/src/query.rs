@@ -198,9 +198,12 @@ async fn duplicates(client: &deadpool_postgres::Client) -> Result<Vec<Duplicate>
             "SELECT d.id_number, st.id_masked, st.school, k.name, st.class, st.name, st.standing
              FROM (SELECT DISTINCT id_number FROM duplicates ORDER BY id_number LIMIT $1) listed
              JOIN duplicates d ON d.id_number = listed.id_number
-             JOIN students st ON st.kit = d.kit AND st.school = d.school
-                             AND st.id_number = d.id_number
              JOIN kits k ON k.id = d.kit
+             -- One index lookup per place (a join would let the planner scan every student).
+             CROSS JOIN LATERAL (
+                 SELECT id_masked, school, class, name, standing FROM students
+                 WHERE id_number = d.id_number AND kit = d.kit AND school = d.school
+                 LIMIT 1) st
              ORDER BY d.id_number, st.school, k.name",
             &[&MAX_LISTED],
         )
