@@ -1058,11 +1058,16 @@ struct OfficeProcess {
 }
 
 impl OfficeProcess {
-    fn start(db: &str, port: u16, log: &Path) -> OfficeProcess {
+    /// Over TLS with the certificate and key in `tls` (office.pem, office.key).
+    fn start(db: &str, port: u16, tls: &Path, log: &Path) -> OfficeProcess {
         use std::io::BufRead;
         let mut child = rollcall()
             .args(["office", "serve", "--db", db, "--listen"])
             .arg(format!("127.0.0.1:{port}"))
+            .arg("--tls-cert")
+            .arg(tls.join("office.pem"))
+            .arg("--tls-key")
+            .arg(tls.join("office.key"))
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(log).unwrap())
@@ -1202,9 +1207,17 @@ fn two_kits_report_to_one_office_through_an_outage() {
         let v: Value = serde_json::from_str(&ok(&out)).unwrap();
         v["token"].as_str().unwrap().to_string()
     };
+    // The office over TLS with a self-signed certificate, given to the kits as [office] ca.
+    let certs = tempfile::tempdir().unwrap();
+    ok(&rollcall()
+        .args(["office", "cert", "--host", "localhost", "--out"])
+        .arg(certs.path())
+        .output()
+        .unwrap());
+    let ca = certs.path().join("office.pem").display().to_string();
     let office_section = |token: &str| {
         format!(
-            "[office]\nurl = \"http://127.0.0.1:{port}\"\ntoken = \"{token}\"\ninterval_s = 1\n"
+            "[office]\nurl = \"https://localhost:{port}\"\ntoken = \"{token}\"\nca = {ca:?}\ninterval_s = 1\n"
         )
     };
 
@@ -1263,6 +1276,17 @@ fn two_kits_report_to_one_office_through_an_outage() {
         b_shots
     };
 
+    let checked = rollcall()
+        .args(["config", "check"])
+        .arg(&a.config)
+        .output()
+        .unwrap();
+    let checked = String::from_utf8_lossy(&checked.stdout).to_string();
+    assert!(
+        checked.contains(&format!("✓ office: 向办公室 https://localhost:{port} 报送")),
+        "{checked}"
+    );
+
     // The office is down: both kits photograph as on any day.
     let kit_a = a.daemon("a.log", &[]);
     kit_a.camera("connected");
@@ -1284,7 +1308,7 @@ fn two_kits_report_to_one_office_through_an_outage() {
     }
 
     // The office comes up: everything reaches it.
-    let office = OfficeProcess::start(&db, port, &a.path("office1.log"));
+    let office = OfficeProcess::start(&db, port, certs.path(), &a.path("office1.log"));
     office_matches(&db, &[(&a, SCHOOL, &kit_a), (&b, SCHOOL_B, &kit_b)]);
     let office_log = office.stop();
 
@@ -1293,7 +1317,7 @@ fn two_kits_report_to_one_office_through_an_outage() {
     kit_b.verdict(deliver_b(&frame("IMG_1007.JPG")));
 
     // Back: the office catches up and says exactly what the journals say.
-    let office = OfficeProcess::start(&db, port, &a.path("office2.log"));
+    let office = OfficeProcess::start(&db, port, certs.path(), &a.path("office2.log"));
     let city = office_matches(&db, &[(&a, SCHOOL, &kit_a), (&b, SCHOOL_B, &kit_b)]);
     let row_a = city.schools.iter().find(|r| r.school == SCHOOL).unwrap();
     assert_eq!(
