@@ -715,6 +715,52 @@ fn the_systemd_kit_installs_into_a_root_and_the_unit_verifies() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+
+    // The office's machine: the binary, its unit (verified the same way) and office.env.
+    let office = root.path().join("office");
+    let out = Command::new(repo().join("systemd/install"))
+        .args(["--office", "--root"])
+        .arg(&office)
+        .env("ROLLCALL_BIN", env!("CARGO_BIN_EXE_rollcall"))
+        .output()
+        .unwrap();
+    ok(&out);
+    let env = office.join("etc/rollcall/office.env");
+    assert!(
+        std::fs::read_to_string(&env)
+            .unwrap()
+            .contains("ROLLCALL_OFFICE_DB=")
+    );
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&env).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let unit =
+        std::fs::read_to_string(office.join("etc/systemd/system/rollcall-office.service")).unwrap();
+    for key in [
+        "EnvironmentFile=/etc/rollcall/office.env",
+        "LoadCredential=office.key",
+        "DynamicUser=yes",
+    ] {
+        assert!(unit.contains(key), "{key}");
+    }
+    std::fs::write(
+        check.join("rollcall-office.service"),
+        unit.replace("/usr/local/bin/rollcall", bin.to_str().unwrap()),
+    )
+    .unwrap();
+    let out = Command::new(which("systemd-analyze").unwrap())
+        .arg("verify")
+        .arg(check.join("rollcall-office.service"))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && !said.contains("rollcall-office.service"),
+        "systemd-analyze verify: {}{said}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 fn which(program: &str) -> Result<PathBuf, ()> {

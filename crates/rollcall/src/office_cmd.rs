@@ -57,7 +57,7 @@ pub struct ServeArgs {
     #[command(flatten)]
     db: DbArgs,
     /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8743")]
+    #[arg(long, env = "ROLLCALL_OFFICE_LISTEN", default_value = "127.0.0.1:8743")]
     listen: SocketAddr,
     /// Certificate chain (PEM). Required beyond loopback.
     #[arg(long, requires = "tls_key")]
@@ -65,8 +65,13 @@ pub struct ServeArgs {
     /// Private key (PEM).
     #[arg(long, requires = "tls_cert")]
     tls_key: Option<PathBuf>,
-    /// A host name kits and browsers use to reach the office (repeatable); others are refused.
-    #[arg(long = "host-name")]
+    /// A host name kits and browsers use to reach the office (repeatable, or comma-separated in
+    /// ROLLCALL_OFFICE_HOSTS); others are refused. IP addresses and localhost always pass.
+    #[arg(
+        long = "host-name",
+        env = "ROLLCALL_OFFICE_HOSTS",
+        value_delimiter = ','
+    )]
     host_names: Vec<String>,
     /// Database connections per instance.
     #[arg(long, default_value_t = 8)]
@@ -242,7 +247,12 @@ fn serve(a: ServeArgs) -> Result<ExitCode> {
         let state = Arc::new(office::http::Office {
             db,
             bound,
-            hosts: a.host_names,
+            hosts: a
+                .host_names
+                .into_iter()
+                .map(|h| h.trim().to_string())
+                .filter(|h| !h.is_empty())
+                .collect(),
             tls: tls.is_some(),
         });
         office::http::serve(listener, state, tls, shutdown).await?;
