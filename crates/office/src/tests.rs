@@ -518,6 +518,18 @@ fn the_page_and_the_hardening() {
     assert_eq!(send_pack(&sha).0, 200);
     let cursor: Cursor = serde_json::from_str(&get(&s, "/api/kit/cursor", &kit).1).unwrap();
     assert_eq!(cursor.packs, vec![sha]);
+
+    // The database goes away: the office says so (503, the kit retries later) and stays up;
+    // once the database is back, so is the office.
+    pg.stop();
+    let answer = get(&s, "/api/kit/cursor", &kit);
+    assert!(matches!(refusal(answer, 503), Refusal::Unavailable { .. }));
+    pg.restart();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while get(&s, "/api/kit/cursor", &kit).0 != 200 {
+        assert!(std::time::Instant::now() < deadline, "the office did not come back");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }
 
 #[test]

@@ -72,6 +72,9 @@ function draw(city) {
     cell(tr, k.counts.photographed, "num"); cell(tr, k.counts.retake, "num");
     cell(tr, k.counts.absent, "num"); cell(tr, k.counts.to_come, "num");
     cell(tr, k.status && k.status.school ? k.status.school : "—");
+    const free = k.status ? k.status.free_bytes : null;
+    // Under 5 GB: less than a busy day of frames (~1,000 × 6 MB); the kit itself warns at 2 GB.
+    cell(tr, free == null ? "—" : `${(free / 1e9).toFixed(1)} GB`, free != null && free < 5e9 ? "num low" : "num");
   }, t("还没有设备", "no kits yet"));
   fill("schools", city.schools, (tr, s) => {
     cell(tr, s.school); cell(tr, `${s.team} / ${s.kit}`); cell(tr, s.counts.students, "num");
