@@ -206,6 +206,20 @@ async fn the_console_follows_the_session_in_a_real_browser() {
     // The next name, large.
     wait_text(&client, "next-name", "覃思远").await;
     wait_text(&client, "then", "韦雨欣").await;
+    // A kit that reports to an office shows its last sync in the header (what the daemon's
+    // sync writes; the office itself is tested in the next test and in tests/daemon.rs).
+    let sync = console::api::OfficeSync {
+        url: "https://office.example:8743".into(),
+        tried_at: chrono::Utc::now().to_rfc3339(),
+        synced_at: Some(chrono::Utc::now().to_rfc3339()),
+        error: None,
+    };
+    std::fs::write(
+        data.join(console::api::OFFICE_SYNC_FILE),
+        serde_json::to_vec(&sync).unwrap(),
+    )
+    .unwrap();
+    wait_text(&client, "office", "办公室：已同步（刚刚）").await;
 
     // A frame dropped into the spool: its photo and verdict appear, the name moves on.
     drop_frame(&spool, "IMG_1007.JPG");

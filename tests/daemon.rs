@@ -1353,9 +1353,19 @@ fn two_kits_report_to_one_office_through_an_outage() {
         std::thread::sleep(Duration::from_millis(100));
     }
 
-    // The office comes up: everything reaches it.
+    // The console's header says so (never synced, the data is here).
+    kit_a.wait("the console's office line: not reached", |api| {
+        let o = api.get("/api/office");
+        o["error"].is_object() && o["synced_at"].is_null()
+    });
+
+    // The office comes up: everything reaches it, and the consoles say so.
     let office = OfficeProcess::start(&db, port, certs.path(), &a.path("office1.log"));
     office_matches(&db, &[(&a, SCHOOL, &kit_a), (&b, SCHOOL_B, &kit_b)]);
+    kit_a.wait("the console's office line: synced", |api| {
+        let o = api.get("/api/office");
+        o["error"].is_null() && o["synced_at"].is_string()
+    });
     let office_log = office.stop();
 
     // Down again: an absent student on A, the last student on B.

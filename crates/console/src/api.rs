@@ -9,7 +9,9 @@
 //! - `POST /api/command`: [`Recorded`], or [`Failure`] with 409 (refused) / 503 (not recorded);
 //! - `GET /api/search?q=`: a list of [`Found`];
 //! - `GET /api/camera`: [`tether::Status`]; `POST /api/trigger`: [`Done`] or [`Failure`];
-//! - `<DATA>/console.json`: [`ConsoleInfo`], where a running console is reached.
+//! - `<DATA>/console.json`: [`ConsoleInfo`], where a running console is reached;
+//! - `GET /api/office` and `<DATA>/office.json` (written by the kit's office sync):
+//!   [`OfficeSync`], 404 when the kit reports to no office.
 
 use serde::{Deserialize, Serialize};
 use session::event::Line;
@@ -151,3 +153,20 @@ pub struct ConsoleInfo {
     pub base: String,
     pub token: Option<String>,
 }
+
+/// The kit's last report to the coordinator's office (`<DATA>/office.json`, written after every
+/// sync by `kit::sync`; the console shows it in its header).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfficeSync {
+    /// The office's address.
+    pub url: String,
+    /// When the kit last tried.
+    pub tried_at: String,
+    /// When a sync last went through (RFC 3339), if ever.
+    pub synced_at: Option<String>,
+    /// Why the last try failed (`None`: it went through).
+    pub error: Option<bilingual::Text>,
+}
+
+/// Where [`OfficeSync`] is kept in a data folder.
+pub const OFFICE_SYNC_FILE: &str = "office.json";

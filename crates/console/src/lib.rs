@@ -127,6 +127,7 @@ pub fn router(console: Shared) -> Router {
         .route("/api/command", post(command))
         .route("/api/trigger", post(trigger))
         .route("/api/camera", get(camera))
+        .route("/api/office", get(office))
         .route("/api/make-up", get(make_up))
         .route("/api/search", get(search))
         .route("/api/photo/{frame}", get(photo))
@@ -366,6 +367,23 @@ async fn reload(console: Shared, state: State) -> Response {
 }
 
 /// The school's make-up list (the view carries only its size and revision).
+/// The kit's last report to the office, as the sync wrote it; 404 without an office.
+async fn office(AxumState(console): AxumState<Shared>) -> Response {
+    let path = console.layout.data.join(api::OFFICE_SYNC_FILE);
+    match tokio::fs::read(&path)
+        .await
+        .ok()
+        .and_then(|b| serde_json::from_slice::<api::OfficeSync>(&b).ok())
+    {
+        Some(sync) => axum::Json(sync).into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "不向办公室报送",
+            "reports to no office",
+        ),
+    }
+}
+
 async fn make_up(AxumState(console): AxumState<Shared>) -> Response {
     let snapshot = console.snapshot.borrow().clone();
     axum::Json(&snapshot.make_up).into_response()

@@ -208,6 +208,25 @@ async function camera() {
   } catch (e) { /* server restarting */ }
 }
 
+// The kit's last report to the office (多个小组): shown only when it reports to one. Offline is
+// normal: the photos are safe here and everything goes once the network is back.
+async function office() {
+  try {
+    const r = await fetch('/api/office');
+    const el = $('office');
+    if (!r.ok) { el.hidden = true; return; }
+    const o = await r.json();
+    el.hidden = false;
+    const ago = o.synced_at ? Math.max(0, Math.round((Date.now() - new Date(o.synced_at).getTime()) / 60000)) : null;
+    const when = ago == null ? t('从未', 'never') : ago < 1 ? t('刚刚', 'just now') : t(`${ago} 分钟前`, `${ago} min ago`);
+    el.className = o.error ? 'behind' : '';
+    el.textContent = o.error
+      ? t(`办公室：未连接（上次同步 ${when}；数据都在本机，联网后自动补传）`, `Office: not reached (last sync ${when}; everything is kept here and goes once connected)`)
+      : t(`办公室：已同步（${when}）`, `Office: synced (${when})`);
+    el.title = o.error ? (lang === 'en' ? o.error.en : o.error.zh) : o.url;
+  } catch (e) { /* server restarting */ }
+}
+
 async function act(name) {
   const v = view || {};
   switch (name) {
@@ -283,3 +302,4 @@ document.addEventListener('keydown', (e) => {
 applyLang();
 connect();
 camera(); setInterval(camera, 5000);
+office(); setInterval(office, 10000);

@@ -360,7 +360,7 @@ fn start_sync(
                 _ = tick.tick() => {}
             }
             let (o, d, s) = (Arc::clone(&office), data.clone(), school.clone());
-            match tokio::task::spawn_blocking(move || o.sync(&d, Some(&s))).await {
+            match tokio::task::spawn_blocking(move || o.sync_and_record(&d, Some(&s))).await {
                 Ok(Ok(synced)) => {
                     if failing || synced.lines + synced.submissions > 0 {
                         tracing::info!(

@@ -191,6 +191,33 @@ impl Office {
         self.answer(r)
     }
 
+    /// One sync, and its outcome kept in `<DATA>/office.json` for the console's header (the
+    /// last success stays when a try fails). A failure to keep it is logged, never returned.
+    pub fn sync_and_record(&self, data: &Path, school_now: Option<&str>) -> Result<Synced> {
+        let result = self.sync(data, school_now);
+        let path = data.join(console::api::OFFICE_SYNC_FILE);
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let before = std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<console::api::OfficeSync>(&b).ok());
+        let record = console::api::OfficeSync {
+            url: self.url.clone(),
+            tried_at: now.clone(),
+            synced_at: match &result {
+                Ok(_) => Some(now),
+                Err(_) => before.and_then(|b| b.synced_at),
+            },
+            error: result.as_ref().err().map(Error::text),
+        };
+        let written = serde_json::to_vec(&record)
+            .map_err(std::io::Error::other)
+            .and_then(|bytes| durable::write_atomic(&path, &bytes));
+        if let Err(e) = written {
+            tracing::warn!(error = %e, file = %path.display(), "office: cannot keep the sync's outcome");
+        }
+        result
+    }
+
     /// One sync of the data folder.
     pub fn sync(&self, data: &Path, school_now: Option<&str>) -> Result<Synced> {
         let cursor: Cursor = self.get("/api/kit/cursor").map_err(Failure::into_error)?;

@@ -527,7 +527,10 @@ fn the_page_and_the_hardening() {
     pg.restart();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while get(&s, "/api/kit/cursor", &kit).0 != 200 {
-        assert!(std::time::Instant::now() < deadline, "the office did not come back");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the office did not come back"
+        );
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }

@@ -514,7 +514,7 @@ pub fn sync(a: SyncArgs) -> Result<ExitCode> {
             )
         ));
     };
-    let synced = office.sync(&data, config.school.as_deref())?;
+    let synced = office.sync_and_record(&data, config.school.as_deref())?;
     if a.json {
         emit(&format!("{}\n", serde_json::to_string_pretty(&synced)?))?;
     } else {
