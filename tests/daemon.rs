@@ -1462,6 +1462,49 @@ fn two_kits_report_to_one_office_through_an_outage() {
     assert_eq!(row_b.submitted, Some(chrono::Local::now().date_naive()));
     assert!(!row_b.submitted_complete);
 
+    // A line the office cannot follow (as from a kit newer than the office): B's sync fails
+    // naming the school, the rest goes on, and the coordinator sees why on B's row.
+    let journal_b = b
+        .data()
+        .join("sessions")
+        .join(SCHOOL_B)
+        .join("journal.jsonl");
+    let last: Value = serde_json::from_str(
+        std::fs::read_to_string(&journal_b)
+            .unwrap()
+            .lines()
+            .last()
+            .unwrap(),
+    )
+    .unwrap();
+    let newer = json!({"v": 99, "seq": last["seq"].as_u64().unwrap() + 1, "at": last["at"],
+                       "event": "class_chosen", "class": "初一(3)班"});
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&journal_b)
+        .unwrap();
+    std::io::Write::write_all(&mut f, format!("{newer}\n").as_bytes()).unwrap();
+    let out = rollcall()
+        .args(["sync", "--config"])
+        .arg(&b.config)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.code() == Some(2) && said.contains("办公室不接受") && said.contains(SCHOOL_B),
+        "{said}"
+    );
+    let city = office_city(&db);
+    let kit_b_row = city
+        .teams
+        .iter()
+        .flat_map(|t| &t.kits)
+        .find(|k| k.kit == "二组-文件夹")
+        .unwrap();
+    let refused = &kit_b_row.status.as_ref().unwrap().refused;
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].school, SCHOOL_B);
+
     let office_log = office_log + &office.stop();
     assert!(
         office_log.contains("office: lines"),

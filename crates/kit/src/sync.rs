@@ -226,6 +226,7 @@ impl Office {
             ..Synced::default()
         };
         let layout = Layout::new(data);
+        let mut refused_schools: Vec<(String, Refusal)> = Vec::new();
         for dir in layout
             .schools()
             .map_err(|e| Error::read(&layout.sessions(), e))?
@@ -264,6 +265,13 @@ impl Office {
                     Err(Failure::Refused(Refusal::Gap { through: t, .. })) if gaps < 3 => {
                         gaps += 1;
                         through = t;
+                    }
+                    // The office refuses this school's lines (a data folder replaced, a
+                    // newer kit than the office): the others go on, the status says why, and
+                    // the sync ends in this error.
+                    Err(Failure::Refused(r @ Refusal::Invalid { .. })) => {
+                        refused_schools.push((school.clone(), r));
+                        break;
                     }
                     Err(f) => {
                         synced.lines += sent;
@@ -317,11 +325,21 @@ impl Office {
             at: Some(chrono::Utc::now()),
             school: school_now.map(str::to_string),
             free_bytes: durable::free_space(data).ok(),
+            refused: refused_schools
+                .iter()
+                .map(|(school, r)| office::wire::SchoolRefused {
+                    school: school.clone(),
+                    refusal: r.clone(),
+                })
+                .collect(),
         };
         let _: Accepted = self
             .post("/api/kit/status", &status)
             .map_err(Failure::into_error)?;
-        Ok(synced)
+        match refused_schools.into_iter().next() {
+            Some((school, r)) => Err(Failure::Refused(r).into_error_for(&school)),
+            None => Ok(synced),
+        }
     }
 }
 

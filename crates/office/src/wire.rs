@@ -84,6 +84,16 @@ pub struct KitStatus {
     pub school: Option<String>,
     /// Free space under the data folder, bytes.
     pub free_bytes: Option<u64>,
+    /// Schools whose lines the office refused at this sync, and why.
+    #[serde(default)]
+    pub refused: Vec<SchoolRefused>,
+}
+
+/// A school whose journal the office would not take.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchoolRefused {
+    pub school: String,
+    pub refusal: Refusal,
 }
 
 /// The coordinator's view of the city: `GET /api/city`, `rollcall office status --json`.

@@ -71,7 +71,15 @@ function draw(city) {
     cell(tr, when(k.last_sync)); cell(tr, k.schools, "num");
     cell(tr, k.counts.photographed, "num"); cell(tr, k.counts.retake, "num");
     cell(tr, k.counts.absent, "num"); cell(tr, k.counts.to_come, "num");
-    cell(tr, k.status && k.status.school ? k.status.school : "—");
+    const now = cell(tr, k.status && k.status.school ? k.status.school : "—");
+    // Lines the office refused: the kit works on, but the coordinator should call the team.
+    for (const r of (k.status && k.status.refused) || []) {
+      const p = document.createElement("div");
+      p.className = "low";
+      const why = r.refusal.zh ? t(r.refusal.zh, r.refusal.en) : r.refusal.refusal;
+      p.textContent = t(`办公室拒收「${r.school}」的日志：${why}`, `the office refuses ${r.school}'s journal: ${why}`);
+      now.appendChild(p);
+    }
     const free = k.status ? k.status.free_bytes : null;
     // Under 5 GB: less than a busy day of frames (~1,000 × 6 MB); the kit itself warns at 2 GB.
     cell(tr, free == null ? "—" : `${(free / 1e9).toFixed(1)} GB`, free != null && free < 5e9 ? "num low" : "num");
