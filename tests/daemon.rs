@@ -1505,6 +1505,24 @@ fn two_kits_report_to_one_office_through_an_outage() {
     assert_eq!(refused.len(), 1);
     assert_eq!(refused[0].school, SCHOOL_B);
 
+    // A's data folder "restored from an old copy" (its journal shorter than the office's): the
+    // sync says so instead of sending nothing in silence.
+    let journal_a = a.data().join("sessions").join(SCHOOL).join("journal.jsonl");
+    let text = std::fs::read_to_string(&journal_a).unwrap();
+    let old: String = text.lines().take(3).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&journal_a, old).unwrap();
+    let out = rollcall()
+        .args(["sync", "--config"])
+        .arg(&a.config)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.code() == Some(2) && said.contains("不一致"),
+        "{said}"
+    );
+    std::fs::write(&journal_a, text).unwrap();
+
     let office_log = office_log + &office.stop();
     assert!(
         office_log.contains("office: lines"),

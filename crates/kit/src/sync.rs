@@ -239,6 +239,30 @@ impl Office {
                 continue;
             };
             let mut through = cursor.schools.get(&school).copied().unwrap_or(0);
+            // The office's last line must be this kit's line of that number: a data folder
+            // replaced or restored from an old copy would otherwise be silently behind.
+            if through > 0 {
+                let own = lines
+                    .iter()
+                    .find(|l| l.seq == through)
+                    .map(office::wire::fingerprint);
+                if own.as_ref() != cursor.last.get(&school) {
+                    refused_schools.push((
+                        school.clone(),
+                        Refusal::Invalid {
+                            zh: format!(
+                                "本机的日志与办公室已有的不一致（办公室有 {through} 行，本机 {} 行）：数据目录是否被替换或恢复了旧的备份？请联系办公室",
+                                lines.len()
+                            ),
+                            en: format!(
+                                "this kit's journal is not the one the office has ({through} lines there, {} here): was the data folder replaced or restored from an old copy? Call the office",
+                                lines.len()
+                            ),
+                        },
+                    ));
+                    continue;
+                }
+            }
             let mut sent = 0;
             let mut gaps = 0;
             loop {

@@ -10,6 +10,8 @@
 //! kit's lines at once queue; the duplicate step takes an advisory lock so two schools sharing
 //! a student, synced at the same moment by two kits, still find each other.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use session::status::Days;
 use session::{Event, Line, Standing, State};
@@ -392,20 +394,24 @@ pub async fn pack(db: &Db, kit: &Principal, sha256: &str, bytes: &[u8]) -> Resul
 /// What the office holds of `kit`.
 pub async fn cursor(db: &Db, kit: &Principal) -> Result<crate::wire::Cursor, Error> {
     let client = db.pool.get().await?;
-    let schools = client
+    let mut schools = BTreeMap::new();
+    let mut last = BTreeMap::new();
+    for r in client
         .query(
-            "SELECT school, through FROM schools WHERE kit = $1",
+            "SELECT s.school, s.through, j.line FROM schools s
+             LEFT JOIN journal j ON j.kit = s.kit AND j.school = s.school AND j.seq = s.through
+             WHERE s.kit = $1",
             &[&kit.id],
         )
         .await?
-        .iter()
-        .map(|r| {
-            (
-                r.get::<_, String>(0),
-                u64::try_from(r.get::<_, i64>(1)).unwrap_or(0),
-            )
-        })
-        .collect();
+    {
+        let school: String = r.get(0);
+        let line: Option<&str> = r.get(2);
+        if let Some(line) = line.and_then(|l| serde_json::from_str::<Line>(l).ok()) {
+            last.insert(school.clone(), crate::wire::fingerprint(&line));
+        }
+        schools.insert(school, u64::try_from(r.get::<_, i64>(1)).unwrap_or(0));
+    }
     let submissions = client
         .query("SELECT sha256 FROM submissions WHERE kit = $1", &[&kit.id])
         .await?
@@ -421,6 +427,7 @@ pub async fn cursor(db: &Db, kit: &Principal) -> Result<crate::wire::Cursor, Err
     Ok(crate::wire::Cursor {
         kit: kit.name.clone(),
         schools,
+        last,
         submissions,
         packs,
     })

@@ -226,6 +226,11 @@ fn kits_report_and_the_city_adds_up() {
     let cursor: Cursor = serde_json::from_str(&get(&s, "/api/kit/cursor", &b).1).unwrap();
     assert_eq!(cursor.kit, "二组-笔记本1");
     assert_eq!(cursor.schools["示例第二中学"], y.len() as u64);
+    assert_eq!(
+        cursor.last["示例第二中学"],
+        crate::wire::fingerprint(y.last().unwrap()),
+        "the office's last line, as the kit can check it"
+    );
     assert_eq!(cursor.submissions, vec!["ab".repeat(32)]);
 
     let c = city(&s, &coordinator);

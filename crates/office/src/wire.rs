@@ -26,6 +26,14 @@ pub const MAX_LINES: usize = 5_000;
 /// The header carrying an uploaded pack's SHA-256 (hex).
 pub const SHA256_HEADER: &str = "x-rollcall-sha256";
 
+/// A line as the office keeps it, in 64 hex digits: SHA-256 of its JSON without the face
+/// descriptor. The same on both ends (the kit's journal, the office's copy).
+pub fn fingerprint(line: &session::Line) -> String {
+    use sha2::{Digest, Sha256};
+    let text = serde_json::to_string(&line.redacted()).unwrap_or_default();
+    format!("{:x}", Sha256::digest(text.as_bytes()))
+}
+
 /// What the office holds of the asking kit.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cursor {
@@ -33,6 +41,10 @@ pub struct Cursor {
     pub kit: String,
     /// Per school: the last journal line the office has (0: none).
     pub schools: BTreeMap<String, u64>,
+    /// Per school: the [`fingerprint`] of that line, so a kit whose journal is not the one the
+    /// office has (a data folder replaced or restored from an old copy) finds out.
+    #[serde(default)]
+    pub last: BTreeMap<String, String>,
     /// SHA-256 of every submission (zip) the office has in the kit's ledger.
     pub submissions: Vec<String>,
     /// SHA-256 of every pack uploaded.
