@@ -692,29 +692,31 @@ fn the_systemd_kit_installs_into_a_root_and_the_unit_verifies() {
         return;
     }
     let Ok(analyze) = analyze else { return };
-    // The unit as installed, its ExecStart pointing at the binary laid out in the root.
+    // Each unit as installed, its ExecStart pointing at the binary laid out in the root.
     let check = root.path().join("check");
     std::fs::create_dir_all(&check).unwrap();
     let bin = root.path().join("usr/local/bin/rollcall");
-    std::fs::write(
-        check.join("rollcall.service"),
-        unit.replace("/usr/local/bin/rollcall", bin.to_str().unwrap()),
-    )
-    .unwrap();
-    let out = Command::new(analyze)
-        .arg("verify")
-        .arg(check.join("rollcall.service"))
-        .output()
+    let verify = |name: &str, unit: &str| {
+        std::fs::write(
+            check.join(name),
+            unit.replace("/usr/local/bin/rollcall", bin.to_str().unwrap()),
+        )
         .unwrap();
-    // Clean: success, and nothing said about the unit (a machine not booted with systemd may
-    // add notes of its own).
-    let said = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && !said.contains("rollcall.service"),
-        "systemd-analyze verify: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+        let out = Command::new(&analyze)
+            .arg("verify")
+            .arg(check.join(name))
+            .output()
+            .unwrap();
+        // Clean: success, and nothing said about the unit (a machine not booted with systemd
+        // may add notes of its own).
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && !said.contains(name),
+            "systemd-analyze verify {name}: {}{said}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    };
+    verify("rollcall.service", &unit);
 
     // The office's machine: the binary, its unit (verified the same way) and office.env.
     let office = root.path().join("office");
@@ -745,22 +747,7 @@ fn the_systemd_kit_installs_into_a_root_and_the_unit_verifies() {
     ] {
         assert!(unit.contains(key), "{key}");
     }
-    std::fs::write(
-        check.join("rollcall-office.service"),
-        unit.replace("/usr/local/bin/rollcall", bin.to_str().unwrap()),
-    )
-    .unwrap();
-    let out = Command::new(which("systemd-analyze").unwrap())
-        .arg("verify")
-        .arg(check.join("rollcall-office.service"))
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && !said.contains("rollcall-office.service"),
-        "systemd-analyze verify: {}{said}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    verify("rollcall-office.service", &unit);
 }
 
 fn which(program: &str) -> Result<PathBuf, ()> {
