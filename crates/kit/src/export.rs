@@ -234,21 +234,11 @@ pub fn write_sheets(data: &Path, school: &School) -> Result<usize> {
     Ok(n)
 }
 
-/// The journal's lines, typed; a line that is not one (a torn last line) is left out, as the
-/// replay does.
-fn journal_lines(journal: &Path) -> Result<Vec<session::Line>> {
-    let text = std::fs::read_to_string(journal).map_err(|e| Error::read(journal, e))?;
-    Ok(text
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect())
-}
-
 /// The day of the journal's last dated line: the zip's timestamp, so the same content packs to
 /// the same bytes.
 fn last_date(journal: &Path) -> Result<(u16, u8, u8)> {
     use chrono::Datelike;
-    let day = journal_lines(journal)?
+    let day = session::journal::Journal::lines(journal)?
         .iter()
         .rev()
         .find_map(session::Line::day)
@@ -315,7 +305,7 @@ pub fn read_ledger(data: &Path) -> Result<Vec<Submission>> {
 /// Shooting days and the completion day of a school, from its journal.
 fn progress(school: &School, content_hash: Option<String>) -> Result<Progress> {
     let mut days = session::status::Days::default();
-    for line in journal_lines(&school.journal)? {
+    for line in session::journal::Journal::lines(&school.journal)? {
         days.add(&line);
     }
     Ok(Progress {

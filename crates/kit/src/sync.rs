@@ -231,7 +231,8 @@ impl Office {
             .schools()
             .map_err(|e| Error::read(&layout.sessions(), e))?
         {
-            let lines = whole_lines(&layout.journal(&dir))?;
+            // Whole lines only: a line being written goes with the next sync.
+            let lines = session::journal::Journal::lines(&layout.journal(&dir))?;
             let Some(school) = lines.iter().find_map(|l| match &l.event {
                 session::Event::Opened { school, .. } => Some(school.clone()),
                 _ => None,
@@ -411,28 +412,6 @@ fn refusal_error(r: &Refusal) -> Error {
     }
 }
 
-/// The journal's whole lines (a line still being written is left for the next sync).
-fn whole_lines(path: &Path) -> Result<Vec<Line>> {
-    let bytes = std::fs::read(path).map_err(|e| Error::read(path, e))?;
-    let end = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    bytes[..end]
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.is_empty())
-        .enumerate()
-        .map(|(i, l)| {
-            serde_json::from_slice(l).map_err(|e| {
-                Error::invalid(
-                    Text::new(
-                        format!("{} 第 {} 行", path.display(), i + 1),
-                        format!("{} line {}", path.display(), i + 1),
-                    ),
-                    e,
-                )
-            })
-        })
-        .collect()
-}
-
 /// `http://127.0.0.1…`, `http://localhost…`, `http://[::1]…`: the office on this machine.
 fn is_loopback_url(url: &str) -> bool {
     let rest = url.strip_prefix("http://").unwrap_or_default();
@@ -495,16 +474,5 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
-    }
-
-    #[test]
-    fn a_line_being_written_waits_for_the_next_sync() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("journal.jsonl");
-        let line = r#"{"v":2,"seq":1,"at":"2026-09-01T08:00:00Z","event":"opened","school":"S","separator":"-"}"#;
-        std::fs::write(&path, format!("{line}\n{{\"v\":2,\"seq\":2,\"at\"")).unwrap();
-        let lines = whole_lines(&path).unwrap();
-        assert_eq!(lines.len(), 1);
-        assert_eq!(lines[0].seq, 1);
     }
 }

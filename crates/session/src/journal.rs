@@ -149,16 +149,17 @@ impl Journal {
 
     /// Reads a journal without locking or repairing it (for status while a daemon runs).
     pub fn read(path: &Path) -> Result<State, JournalError> {
-        let bytes = std::fs::read(path).map_err(|e| match e.kind() {
-            io::ErrorKind::NotFound => JournalError::Missing {
-                path: path.to_path_buf(),
-            },
-            _ => JournalError::Io {
-                path: path.to_path_buf(),
-                source: e,
-            },
-        })?;
-        replay(&bytes, path).map(|(state, _, _)| state)
+        replay(&read_bytes(path)?, path).map(|(state, _, _)| state)
+    }
+
+    /// The journal's complete lines, typed, without locking or replaying it (for the readers
+    /// beside a running session: the export shell, the office sync). A torn last line — one
+    /// still being written — is left out, as the replay leaves it.
+    pub fn lines(path: &Path) -> Result<Vec<Line>, JournalError> {
+        let bytes = read_bytes(path)?;
+        complete_lines(&bytes)
+            .map(|(number, text)| parse(text, number, path))
+            .collect()
     }
 
     /// The line the next event will get.
@@ -231,20 +232,43 @@ fn lock(file: &File, path: &Path) -> Result<(), JournalError> {
     }
 }
 
+fn read_bytes(path: &Path) -> Result<Vec<u8>, JournalError> {
+    std::fs::read(path).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => JournalError::Missing {
+            path: path.to_path_buf(),
+        },
+        _ => JournalError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        },
+    })
+}
+
+/// Each complete line of `bytes` (ended by a newline, which is not part of it) with its 1-based
+/// number; a torn tail is not among them.
+fn complete_lines(bytes: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
+    bytes
+        .split_inclusive(|&b| b == b'\n')
+        .filter_map(|l| l.strip_suffix(b"\n"))
+        .enumerate()
+        .map(|(i, l)| (i + 1, l))
+}
+
+fn parse(text: &[u8], number: usize, path: &Path) -> Result<Line, JournalError> {
+    serde_json::from_slice(text).map_err(|e| JournalError::Corrupt {
+        path: path.to_path_buf(),
+        line: number,
+        message: e.to_string(),
+    })
+}
+
 /// Folds the journal's bytes into a state. Returns the state, the length of the complete
 /// lines, and the torn tail (if any).
 pub fn replay(bytes: &[u8], path: &Path) -> Result<(State, usize, Option<String>), JournalError> {
     let mut state = State::default();
     let mut start = 0;
-    let mut number = 0;
-    while let Some(end) = bytes[start..].iter().position(|&b| b == b'\n') {
-        number += 1;
-        let text = &bytes[start..start + end];
-        let line: Line = serde_json::from_slice(text).map_err(|e| JournalError::Corrupt {
-            path: path.to_path_buf(),
-            line: number,
-            message: e.to_string(),
-        })?;
+    for (number, text) in complete_lines(bytes) {
+        let line = parse(text, number, path)?;
         state
             .apply(&line)
             .map_err(|refusal| JournalError::Refused {
@@ -252,7 +276,7 @@ pub fn replay(bytes: &[u8], path: &Path) -> Result<(State, usize, Option<String>
                 line: number,
                 refusal,
             })?;
-        start += end + 1;
+        start += text.len() + 1;
     }
     if state.seq == 0 {
         return Err(JournalError::Corrupt {
@@ -263,4 +287,25 @@ pub fn replay(bytes: &[u8], path: &Path) -> Result<(State, usize, Option<String>
     }
     let torn = (start < bytes.len()).then(|| String::from_utf8_lossy(&bytes[start..]).into_owned());
     Ok((state, start, torn))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn a_line_being_written_is_not_read_yet() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        let line = r#"{"v":2,"seq":1,"at":"2026-09-01T08:00:00Z","event":"opened","school":"S","separator":"-"}"#;
+        std::fs::write(&path, format!("{line}\n{{\"v\":2,\"seq\":2,\"at\"")).unwrap();
+        let lines = Journal::lines(&path).unwrap();
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0].seq, 1);
+        // The replay agrees: the same state, the torn tail reported.
+        let (state, good, torn) = replay(&std::fs::read(&path).unwrap(), &path).unwrap();
+        assert_eq!((state.seq, good), (1, line.len() + 1));
+        assert!(torn.is_some());
+    }
 }
