@@ -173,9 +173,20 @@ impl Office {
         let r = self
             .agent
             .get(format!("{}{path}", self.url))
-            .header("authorization", format!("Bearer {}", self.token))
+            .header("authorization", self.bearer())
             .call();
         self.answer(r)
+    }
+
+    /// A POST to `path` with this kit's token.
+    fn post_to(&self, path: &str) -> ureq::RequestBuilder<ureq::typestate::WithBody> {
+        self.agent
+            .post(format!("{}{path}", self.url))
+            .header("authorization", self.bearer())
+    }
+
+    fn bearer(&self) -> String {
+        format!("Bearer {}", self.token)
     }
 
     fn post<B: Serialize, T: serde::de::DeserializeOwned>(
@@ -183,11 +194,7 @@ impl Office {
         path: &str,
         body: &B,
     ) -> std::result::Result<T, Failure> {
-        let r = self
-            .agent
-            .post(format!("{}{path}", self.url))
-            .header("authorization", format!("Bearer {}", self.token))
-            .send_json(body);
+        let r = self.post_to(path).send_json(body);
         self.answer(r)
     }
 
@@ -335,9 +342,7 @@ impl Office {
                     Err(e) => return Err(Error::read(&path, e)),
                 };
                 let r = self
-                    .agent
-                    .post(format!("{}/api/kit/pack", self.url))
-                    .header("authorization", format!("Bearer {}", self.token))
+                    .post_to("/api/kit/pack")
                     .header(SHA256_HEADER, &s.sha256)
                     .header("content-type", "application/zip")
                     .send(&bytes[..]);
