@@ -18,7 +18,7 @@ use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Extension, Query, Request, State as AxumState};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -33,11 +33,11 @@ use crate::{ingest, query};
 
 const PAGE: &str = include_str!("../static/index.html");
 const SCRIPT: &str = include_str!("../static/office.js");
-/// The console's look, then the office's few additions.
-const STYLE: [&str; 2] = [
+/// The console's look, then the office's few additions (joined at compile time).
+const STYLE: &str = concat!(
     include_str!("../../console/static/app.css"),
     include_str!("../static/office.css"),
-];
+);
 const TOKEN_COOKIE: &str = "rollcall_office";
 /// A request body: 2,000 lines are ~1 MB (a roster line of a big school a few hundred KB).
 const MAX_BODY: usize = 32 * 1024 * 1024;
@@ -71,12 +71,18 @@ pub fn router(office: Shared) -> Router {
             post(pack).layer(DefaultBodyLimit::max(MAX_PACK)),
         )
         .layer(middleware::from_fn_with_state(office.clone(), kit_only));
+    let coordinators = Router::new()
+        .route("/api/city", get(city))
+        .route("/api/school", get(school))
+        .layer(middleware::from_fn_with_state(
+            office.clone(),
+            coordinator_only,
+        ));
     Router::new()
         .route("/", get(page))
         .route("/office.js", get(script))
         .route("/app.css", get(style))
-        .route("/api/city", get(city))
-        .route("/api/school", get(school))
+        .merge(coordinators)
         .merge(kits)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -154,34 +160,37 @@ async fn principal(
     }
 }
 
-/// The kits' routes: a kit's bearer token, its holder handed to the handler.
-async fn kit_only(
-    AxumState(office): AxumState<Shared>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    match principal(&office, request.headers(), false, Role::Kit).await {
-        Ok(kit) => {
-            request.extensions_mut().insert(kit);
+/// Lets through only a holder of `role`, handed to the handler: a kit by its bearer token; a
+/// coordinator by that or the page's cookie (coordinators only read).
+async fn admit(office: &Office, mut request: Request, next: Next, role: Role) -> Response {
+    let cookie = role == Role::Coordinator;
+    match principal(office, request.headers(), cookie, role).await {
+        Ok(holder) => {
+            request.extensions_mut().insert(holder);
             next.run(request).await
         }
         Err(r) => r,
     }
 }
 
-#[derive(Deserialize)]
-struct TokenQuery {
-    token: Option<String>,
+/// The kits' routes.
+async fn kit_only(AxumState(office): AxumState<Shared>, request: Request, next: Next) -> Response {
+    admit(&office, request, next, Role::Kit).await
+}
+
+/// The coordinator's JSON.
+async fn coordinator_only(
+    AxumState(office): AxumState<Shared>,
+    request: Request,
+    next: Next,
+) -> Response {
+    admit(&office, request, next, Role::Coordinator).await
 }
 
 /// The page. Opened with `?token=`: the token is checked, kept in a cookie, and dropped from
 /// the address bar.
-async fn page(
-    AxumState(office): AxumState<Shared>,
-    Query(q): Query<TokenQuery>,
-    headers: HeaderMap,
-) -> Response {
-    if let Some(token) = q.token {
+async fn page(AxumState(office): AxumState<Shared>, uri: Uri, headers: HeaderMap) -> Response {
+    if let Some(token) = harden::query_token(&uri) {
         return match tokens::authenticate(&office.db, &token).await {
             Ok(Some(p)) if p.role == Role::Coordinator => {
                 let secure = if office.tls { "; Secure" } else { "" };
@@ -215,17 +224,10 @@ async fn script() -> Response {
 }
 
 async fn style() -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
-        STYLE.concat(),
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE).into_response()
 }
 
-async fn city(AxumState(office): AxumState<Shared>, headers: HeaderMap) -> Response {
-    if let Err(r) = principal(&office, &headers, true, Role::Coordinator).await {
-        return r;
-    }
+async fn city(AxumState(office): AxumState<Shared>) -> Response {
     match query::city(&office.db, chrono::Local::now().date_naive()).await {
         Ok(c) => Json(c).into_response(),
         Err(e) => failed(e),
@@ -238,14 +240,7 @@ struct SchoolQuery {
     school: String,
 }
 
-async fn school(
-    AxumState(office): AxumState<Shared>,
-    headers: HeaderMap,
-    Query(q): Query<SchoolQuery>,
-) -> Response {
-    if let Err(r) = principal(&office, &headers, true, Role::Coordinator).await {
-        return r;
-    }
+async fn school(AxumState(office): AxumState<Shared>, Query(q): Query<SchoolQuery>) -> Response {
     match query::school(&office.db, &q.kit, &q.school).await {
         Ok(Some(d)) => Json(d).into_response(),
         Ok(None) => not_found().await,
