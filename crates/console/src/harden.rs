@@ -84,11 +84,16 @@ where
     Ok(())
 }
 
-/// A random token (hex), from the kernel's generator.
+/// A random token (hex), from the kernel's generator: 16 bytes (the console's).
 pub fn random_token() -> std::io::Result<String> {
-    let mut bytes = [0u8; 16];
+    random_hex(16)
+}
+
+/// `n` random bytes from the kernel's generator, in hex (the console's tokens, the office's).
+pub fn random_hex(n: usize) -> std::io::Result<String> {
+    let mut bytes = vec![0u8; n];
     getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
-    Ok(format!("{:032x}", u128::from_le_bytes(bytes)))
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Every answer: the security headers, and no caching unless the handler said otherwise.

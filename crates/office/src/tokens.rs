@@ -64,9 +64,7 @@ fn digest(token: &str) -> Vec<u8> {
 
 /// A new token: 32 bytes from the kernel's generator, hex.
 fn new_token() -> Result<String, Error> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| Error::Random(e.to_string()))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    console::harden::random_hex(32).map_err(|e| Error::Random(e.to_string()))
 }
 
 /// Makes a token for `name` (a kit or a coordinator). Refused when the name exists (revoke it
