@@ -310,7 +310,7 @@ fn progress(school: &School, content_hash: Option<String>) -> Result<Progress> {
     }
     Ok(Progress {
         school: school.name.clone(),
-        completed_on: days.completed_on(&school.state),
+        completed_on: days.completed_on(&session::status::status(&school.state)),
         shooting_days: days.shooting,
         content_hash,
     })

@@ -18,7 +18,7 @@ use session::{Event, Line, Standing, State};
 
 use crate::db::{DUPLICATES_LOCK, Db, Error};
 use crate::tokens::Principal;
-use crate::wire::{Accepted, KitStatus, Lines, MAX_LINES, Refusal};
+use crate::wire::{Accepted, Counts, KitStatus, Lines, MAX_LINES, Refusal};
 
 fn invalid(zh: impl Into<String>, en: impl Into<String>) -> Error {
     Error::Refused(Refusal::Invalid {
@@ -136,7 +136,7 @@ pub async fn lines(db: &Db, kit: &Principal, batch: Lines) -> Result<Accepted, E
     )
     .await?;
 
-    // The school's counts, and the students whose row changed, as the replayed journal says.
+    // The students whose row changed, as the replayed journal says.
     let mut keys = Vec::new();
     let mut classes = Vec::new();
     let mut rows = Vec::new();
@@ -146,20 +146,8 @@ pub async fn lines(db: &Db, kit: &Principal, batch: Lines) -> Result<Accepted, E
     let mut standings = Vec::new();
     // ID numbers whose city-wide duplicates may have changed: old and new of every changed row.
     let mut touched: Vec<String> = Vec::new();
-    let mut counts = [0i32; 6]; // students, photographed, retake, absent, to come, no photo
     for s in 0..state.students.len() {
         let row = StudentRow::of(&state, s);
-        if row.standing != Standing::Removed {
-            counts[0] += 1;
-            let i = match row.standing {
-                Standing::Photographed => 1,
-                Standing::Failed => 2,
-                Standing::Absent => 3,
-                Standing::Waiting | Standing::Processing => 4,
-                Standing::NoPhotoNeeded | Standing::Removed => 5,
-            };
-            counts[i] += 1;
-        }
         let old = before.get(s);
         if old == Some(&row) {
             continue;
@@ -207,6 +195,9 @@ pub async fn lines(db: &Db, kit: &Principal, batch: Lines) -> Result<Accepted, E
     let last_at = ats.iter().rev().flatten().next().copied();
     let shooting: Vec<chrono::NaiveDate> = days.shooting.iter().copied().collect();
     let frames = i32::try_from(state.frames.len()).unwrap_or(i32::MAX);
+    let status = session::status::status(&state);
+    let c = Counts::of(&status);
+    let count = |n: u64| i32::try_from(n).unwrap_or(i32::MAX);
     tx.execute(
         "UPDATE schools SET through = $3, students = $4, photographed = $5, retake = $6,
              absent = $7, to_come = $8, no_photo = $9, frames = $10, shooting_days = $11,
@@ -216,15 +207,15 @@ pub async fn lines(db: &Db, kit: &Principal, batch: Lines) -> Result<Accepted, E
             &kit.id,
             &batch.school,
             &last,
-            &counts[0],
-            &counts[1],
-            &counts[2],
-            &counts[3],
-            &counts[4],
-            &counts[5],
+            &count(c.students),
+            &count(c.photographed),
+            &count(c.retake),
+            &count(c.absent),
+            &count(c.to_come),
+            &count(c.no_photo),
             &frames,
             &shooting,
-            &days.completed_on(&state),
+            &days.completed_on(&status),
             &last_at,
         ],
     )

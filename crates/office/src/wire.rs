@@ -139,6 +139,22 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// A school's counts as the session states them (`session::status`, the kit's own).
+    pub fn of(status: &session::status::Status) -> Counts {
+        let mut c = Counts::default();
+        for class in &status.classes {
+            c.add(&Counts {
+                students: class.students as u64,
+                photographed: class.photographed as u64,
+                retake: class.failed as u64,
+                absent: class.absent as u64,
+                to_come: class.remaining as u64,
+                no_photo: class.no_photo_needed as u64,
+            });
+        }
+        c
+    }
+
     pub fn add(&mut self, other: &Counts) {
         self.students += other.students;
         self.photographed += other.photographed;

@@ -133,9 +133,9 @@ impl Days {
         }
     }
 
-    /// The day the school was complete (nobody left on the make-up list), if it is.
-    pub fn completed_on(&self, state: &State) -> Option<chrono::NaiveDate> {
-        status(state)
+    /// The day the school was complete (nobody left on `status`'s make-up list), if it is.
+    pub fn completed_on(&self, status: &Status) -> Option<chrono::NaiveDate> {
+        status
             .make_up
             .is_empty()
             .then_some(self.last_photo)
