@@ -398,8 +398,8 @@ pub async fn cursor(db: &Db, kit: &Principal) -> Result<crate::wire::Cursor, Err
     {
         let school: String = r.get(0);
         let line: Option<&str> = r.get(2);
-        if let Some(line) = line.and_then(|l| serde_json::from_str::<Line>(l).ok()) {
-            last.insert(school.clone(), crate::wire::fingerprint(&line));
+        if let Some(line) = line {
+            last.insert(school.clone(), crate::wire::fingerprint_text(line));
         }
         schools.insert(school, u64::try_from(r.get::<_, i64>(1)).unwrap_or(0));
     }

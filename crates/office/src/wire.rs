@@ -29,8 +29,13 @@ pub const SHA256_HEADER: &str = "x-rollcall-sha256";
 /// A line as the office keeps it, in 64 hex digits: SHA-256 of its JSON without the face
 /// descriptor. The same on both ends (the kit's journal, the office's copy).
 pub fn fingerprint(line: &session::Line) -> String {
+    fingerprint_text(&serde_json::to_string(&line.redacted()).unwrap_or_default())
+}
+
+/// [`fingerprint`] of a line already in that JSON form (the office keeps its lines so: they
+/// arrive without descriptors and are written with `serde_json::to_string`).
+pub fn fingerprint_text(text: &str) -> String {
     use sha2::{Digest, Sha256};
-    let text = serde_json::to_string(&line.redacted()).unwrap_or_default();
     format!("{:x}", Sha256::digest(text.as_bytes()))
 }
 
